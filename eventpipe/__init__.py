@@ -1,0 +1,3 @@
+"""eventpipe's operator side: the CLI, shared settings blocks, Kafka plumbing, logging."""
+
+__all__: list[str] = []

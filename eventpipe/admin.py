@@ -1,0 +1,58 @@
+"""Operator actions shared by the CLI, the stack runner and the tests: topics, migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from eventpipe.kafka import TopicSpec, ensure_topics
+from eventpipe.settings import AdminSettings
+from events.topics import dlq_topic
+from storage.client import connect, wait_until_ready
+from storage.migrations import Migration, MigrationOptions, migrate
+
+__all__ = ["apply_migrations", "create_pipeline_topics", "pipeline_topics"]
+
+_HOUR_MS = 3_600_000
+
+
+def pipeline_topics(settings: AdminSettings) -> list[TopicSpec]:
+    """The ingest topic and its dead-letter topic."""
+    return [
+        TopicSpec(
+            settings.topic,
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+            config={"retention.ms": str(settings.topic_retention_hours * _HOUR_MS)},
+        ),
+        TopicSpec(
+            dlq_topic(settings.topic),
+            partitions=min(settings.topic_partitions, 3),
+            replication=settings.topic_replication,
+            config={"retention.ms": str(settings.dlq_retention_hours * _HOUR_MS)},
+        ),
+    ]
+
+
+def create_pipeline_topics(settings: AdminSettings) -> list[str]:
+    """Create the ingest and dead-letter topics when missing; return those created."""
+    return ensure_topics(
+        settings.librdkafka_security(), pipeline_topics(settings), timeout=settings.startup_timeout
+    )
+
+
+def apply_migrations(
+    settings: AdminSettings, on_apply: Callable[[Migration], None] | None = None
+) -> tuple[str, list[int]]:
+    """Apply pending migrations; return the server version and the versions applied."""
+    client = connect(settings)
+    try:
+        caps = wait_until_ready(client, settings.startup_timeout)
+        applied = migrate(
+            client,
+            caps,
+            MigrationOptions(settings.clickhouse_database, settings.retention_days),
+            on_apply=on_apply,
+        )
+        return str(caps.version), applied
+    finally:
+        client.disconnect()

@@ -1,0 +1,89 @@
+"""``eventpipe services``, ``migrate``, ``topics`` and ``config-docs``."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from eventpipe.admin import apply_migrations, create_pipeline_topics
+from eventpipe.kafka import describe_topics
+from eventpipe.settings import AdminSettings
+
+__all__ = ["register"]
+
+_ROOT = Path(__file__).resolve().parents[2]
+_SERVICES = _ROOT / "deploy" / "local" / "services.sh"
+console = Console(stderr=True)
+
+
+def _services(action: str) -> None:
+    if not _SERVICES.exists():
+        console.print(f"[red]{_SERVICES} not found: `services` needs a source checkout[/red]")
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call(["bash", str(_SERVICES), action]))
+
+
+services = typer.Typer(help="Start/stop Kafka, ClickHouse and PostgreSQL locally (no Docker).")
+
+
+@services.command("up")
+def services_up() -> None:
+    """Start the backing services that are not running yet (idempotent)."""
+    _services("up")
+
+
+@services.command("down")
+def services_down() -> None:
+    """Stop the backing services started by `services up`."""
+    _services("down")
+
+
+@services.command("status")
+def services_status() -> None:
+    """Say which backing services run, and where."""
+    _services("status")
+
+
+topics = typer.Typer(help="Create or describe the pipeline's Kafka topics.")
+
+
+@topics.command("create")
+def topics_create() -> None:
+    """Create the ingest topic and its dead-letter topic when missing (idempotent)."""
+    settings = AdminSettings()
+    created = create_pipeline_topics(settings)
+    console.print(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
+
+
+@topics.command("describe")
+def topics_describe(
+    names: list[str] = typer.Argument(None, help="Topics to describe; all when omitted."),  # noqa: B008
+) -> None:
+    """Partition and replica counts of the topics."""
+    settings = AdminSettings()
+    table = Table("topic", "partitions", "replication")
+    for topic in describe_topics(settings.librdkafka_security(), names or None):
+        table.add_row(topic.name, str(topic.partitions), str(topic.replication))
+    Console().print(table)
+
+
+def migrate() -> None:
+    """Apply pending ClickHouse migrations (idempotent); print what was applied."""
+    settings = AdminSettings()
+    version, applied = apply_migrations(
+        settings, on_apply=lambda m: console.print(f"applying {m.version:04d} {m.name}")
+    )
+    summary = ", ".join(map(str, applied)) if applied else "none (up to date)"
+    console.print(
+        f"ClickHouse {version}: database {settings.clickhouse_database}, applied {summary}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(services, name="services")
+    app.add_typer(topics, name="topics")
+    app.command("migrate")(migrate)

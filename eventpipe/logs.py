@@ -1,0 +1,64 @@
+"""Structured logging for every eventpipe process (structlog over the standard library).
+
+``configure(settings)`` is called once by each entry point, first thing. Library loggers
+(faust, aiokafka, uvicorn, ...) go through the same renderer, so a process writes one
+format: JSON objects, one per line (``log_format=json``), or aligned text for people.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from eventpipe.config import LogSettings
+
+__all__ = ["configure", "get_logger"]
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def configure(settings: LogSettings, *, service: str) -> None:
+    """Route structlog and stdlib logging to stderr in the chosen format. Idempotent."""
+    renderer: Any
+    if settings.log_format == "json":
+        renderer = structlog.processors.JSONRenderer()
+        exc = [structlog.processors.dict_tracebacks]
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        exc = []
+    structlog.configure(
+        processors=[
+            *_SHARED,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *exc,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    structlog.contextvars.bind_contextvars(service=service)
+
+
+def get_logger(name: str) -> Any:
+    return structlog.stdlib.get_logger(name)

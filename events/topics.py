@@ -1,0 +1,39 @@
+"""Kafka topic names and the dead-letter header names, shared by every client."""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "DEFAULT_INGEST_TOPIC",
+    "DLQ_HEADERS",
+    "DLQ_SUFFIX",
+    "H_CODE",
+    "H_FIELD",
+    "H_LINE",
+    "H_MESSAGE",
+    "H_OFFSET",
+    "H_PARTITION",
+    "H_TIME",
+    "H_TOPIC",
+    "dlq_topic",
+]
+
+DEFAULT_INGEST_TOPIC: Final = "eventpipe.events"
+DLQ_SUFFIX: Final = ".dlq"
+
+# Headers of a dead letter; the value is the original bytes of the offending line.
+H_CODE: Final = "eventpipe.reason.code"
+H_FIELD: Final = "eventpipe.reason.field"
+H_MESSAGE: Final = "eventpipe.reason.message"
+H_TOPIC: Final = "eventpipe.source.topic"
+H_PARTITION: Final = "eventpipe.source.partition"
+H_OFFSET: Final = "eventpipe.source.offset"
+H_LINE: Final = "eventpipe.source.line"
+H_TIME: Final = "eventpipe.dead_lettered_at"
+DLQ_HEADERS: Final = (H_CODE, H_FIELD, H_MESSAGE, H_TOPIC, H_PARTITION, H_OFFSET, H_LINE, H_TIME)
+
+
+def dlq_topic(ingest_topic: str) -> str:
+    """The dead-letter topic of an ingest topic: ``<ingest topic>.dlq``."""
+    return ingest_topic + DLQ_SUFFIX

@@ -1,0 +1,62 @@
+"""Connections to ClickHouse over the native protocol (clickhouse-driver).
+
+clickhouse-driver is synchronous: async callers run these in an executor thread
+(:mod:`stream_processors.sink`, :mod:`query_api.repository`), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from clickhouse_driver import Client
+
+from eventpipe.config import ClickHouseConnection
+from storage.version import Capabilities
+
+__all__ = ["capabilities", "connect", "wait_until_ready"]
+
+
+def connect(settings: ClickHouseConnection, **extra_settings: Any) -> Client:
+    """A new client (connects lazily, on first query). Not thread-safe: one per thread."""
+    url = urlsplit(settings.clickhouse_url)
+    if url.scheme not in {"clickhouse", "clickhouses"}:
+        raise ValueError(f"clickhouse_url must be clickhouse://...; got {url.scheme}://")
+    password = settings.clickhouse_password.get_secret_value() or unquote(url.password or "")
+    return Client(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or (9440 if url.scheme == "clickhouses" else 9000),
+        user=unquote(url.username or "default"),
+        password=password,
+        database=url.path.lstrip("/") or "default",
+        secure=url.scheme == "clickhouses",
+        connect_timeout=settings.clickhouse_connect_timeout,
+        send_receive_timeout=settings.clickhouse_timeout,
+        sync_request_timeout=settings.clickhouse_timeout,
+        settings={"use_client_time_zone": False, **extra_settings},
+        client_name="eventpipe",
+    )
+
+
+def capabilities(client: Client) -> Capabilities:
+    """What the connected server supports, from ``SELECT version()``."""
+    (version,) = client.execute("SELECT version()")[0]
+    return Capabilities.for_version(str(version))
+
+
+def wait_until_ready(client: Client, timeout: float) -> Capabilities:
+    """Poll until the server answers, at most ``timeout`` seconds; then its capabilities.
+
+    Blocking. Raises the last connection error when the time is up.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    while True:
+        try:
+            return capabilities(client)
+        except Exception:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)

@@ -1,0 +1,31 @@
+"""Root fixtures. Integration tests get real services through :func:`endpoints`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import Endpoints, resolve
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        if _HERE / "integration" in path.parents:
+            item.add_marker(pytest.mark.integration)
+        if _HERE / "e2e" in path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def endpoints() -> Iterator[Endpoints]:
+    """Real Kafka, ClickHouse and PostgreSQL: from the environment, Docker, or deploy/local."""
+    found, stop = resolve()
+    try:
+        yield found
+    finally:
+        stop()

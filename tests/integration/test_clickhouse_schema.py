@@ -1,0 +1,193 @@
+"""The schema on the real server and on chdb: migrations, columns, a batch round trip."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from clickhouse_driver import Client
+from clickhouse_driver.util.escape import escape_param
+
+from events.wire import WireEvent, decode_wire
+from storage.migrations import MIGRATIONS, MigrationOptions, applied_versions, migrate
+from storage.rows import SELECT_COLUMNS, row_to_event, to_columns
+from storage.schema import EVENT_COLUMNS, INSERT_COLUMNS
+from storage.version import Capabilities
+from tests.support.chdb_executor import ChdbExecutor, _Context
+from tests.support.names import unique
+
+
+def sample_events(n: int) -> list[dict[str, Any]]:
+    out = []
+    for i in range(n):
+        event: dict[str, Any] = {
+            "event_id": str(uuid.uuid4()),
+            "timestamp": 1_700_000_000_000 + i * 3_600_123,  # spans many daily partitions
+            "component": f"svc-{i % 5}",
+            "environment": "production" if i % 2 else "",
+            "kind": ["log", "error", "event", "access"][i % 4],
+            "severity": ["debug", "info", "warn", "error", "fatal"][i % 5],
+            "message": f"message {i} ünïcode ✓" if i % 4 != 3 else None,
+            "user": f"user{i % 7}@example.com",
+            "data": {"i": i, "nested": {"ok": i % 2 == 0, "list": [i, str(i)]}} if i % 3 else None,
+        }
+        if event["kind"] == "access":
+            event["http"] = {
+                "method": "get",
+                "path": f"/p/{i}",
+                "status": 200 + i % 300,
+                "ip": "10.0.0.1",
+                "bytes": i,
+                "duration_ms": i / 7,
+            }
+        out.append({k: v for k, v in event.items() if v is not None})
+    return out
+
+
+def columns_for(events: list[WireEvent]) -> list[Any]:
+    n = len(events)
+    return to_columns(
+        events,
+        src_topic=["t"] * n,
+        src_partition=[1] * n,
+        src_offset=list(range(n)),
+        src_line=[1] * n,
+        ingested_ms=int(time.time() * 1000),
+    )
+
+
+def expected(raw: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    from events import decode
+
+    out = {}
+    for e in raw:
+        event = decode(orjson.dumps(e))
+        shaped = orjson.loads(event.model_dump_json(exclude_none=True))
+        shaped["timestamp"] = (
+            shaped["timestamp"].replace("000Z", "Z")
+            if shaped["timestamp"].endswith("000Z")
+            else shaped["timestamp"]
+        )
+        out[shaped["event_id"]] = shaped
+    return out
+
+
+def normalise_ts(event: dict[str, Any]) -> dict[str, Any]:
+    # model_dump_json prints microseconds; the store prints milliseconds. Compare instants.
+    from datetime import datetime
+
+    event = dict(event)
+    event["timestamp"] = datetime.fromisoformat(event["timestamp"]).timestamp()
+    if "http" in event and "duration_ms" in event["http"]:
+        event["http"] = dict(event["http"], duration_ms=round(event["http"]["duration_ms"], 9))
+    return event
+
+
+# --- the real server ---------------------------------------------------------------------
+
+
+def test_migrations_are_recorded_and_idempotent(ch_client: Client, ch_caps: Capabilities) -> None:
+    name = unique("ept")
+    try:
+        first = migrate(ch_client, ch_caps, MigrationOptions(name))
+        assert first == [m.version for m in MIGRATIONS]
+        assert migrate(ch_client, ch_caps, MigrationOptions(name)) == []
+        assert applied_versions(ch_client, name) == set(first)
+    finally:
+        ch_client.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_table_columns_equal_the_insert_column_list(
+    ch_client: Client, ch_caps: Capabilities, ch_database: str
+) -> None:
+    rows = ch_client.execute(f"DESCRIBE TABLE `{ch_database}`.events")
+    stored = [(r[0], r[1]) for r in rows if r[2] not in ("ALIAS", "MATERIALIZED")]
+    assert [name for name, _ in stored] == list(INSERT_COLUMNS)
+    assert [t for _, t in stored] == [c.render_type(ch_caps) for c in EVENT_COLUMNS]
+    aliases = {r[0]: r[1] for r in rows if r[2] == "ALIAS"}
+    assert set(aliases) == {"timestamp"}
+
+
+def test_batch_round_trips_through_a_columnar_insert(ch_client: Client, ch_database: str) -> None:
+    raw = sample_events(3_000)
+    events = [decode_wire(orjson.dumps(e)) for e in raw]
+    ch_client.execute(
+        f"INSERT INTO `{ch_database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES",
+        columns_for(events),
+        columnar=True,
+        types_check=False,
+    )
+    rows, types = ch_client.execute(
+        f"SELECT {', '.join(SELECT_COLUMNS)} FROM `{ch_database}`.events", with_column_types=True
+    )
+    names = [t[0] for t in types]
+    stored = {
+        e["event_id"]: normalise_ts(e)
+        for e in (row_to_event(dict(zip(names, r, strict=True))) for r in rows)
+    }
+    want = {k: normalise_ts(v) for k, v in expected(raw).items()}
+    assert len(stored) == len(raw)
+    assert stored == want
+
+
+def test_redelivered_rows_collapse_on_merge(ch_client: Client, ch_database: str) -> None:
+    events = [decode_wire(orjson.dumps(e)) for e in sample_events(50)]
+    sql = f"INSERT INTO `{ch_database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES"
+    ch_client.execute(sql, columns_for(events), columnar=True)
+    ch_client.execute(sql, columns_for(events), columnar=True)
+    assert ch_client.execute(f"SELECT count() FROM `{ch_database}`.events")[0][0] == 100
+    ch_client.execute(f"OPTIMIZE TABLE `{ch_database}`.events FINAL")
+    assert ch_client.execute(f"SELECT count() FROM `{ch_database}`.events")[0][0] == 50
+
+
+# --- chdb, the current engine --------------------------------------------------------------
+
+
+@pytest.fixture
+def chdb(tmp_path: Path) -> Iterator[ChdbExecutor]:
+    executor = ChdbExecutor(str(tmp_path / "chdb"))
+    yield executor
+    executor.close()
+
+
+def test_same_migrations_run_on_the_current_engine(chdb: ChdbExecutor) -> None:
+    (version,) = chdb.execute("SELECT version()")[0]
+    caps = Capabilities.for_version(version)
+    assert caps.datetime64 and caps.skip_indexes
+    assert migrate(chdb, caps, MigrationOptions("eventpipe", retention_days=400)) == [1, 2]
+    assert migrate(chdb, caps, MigrationOptions("eventpipe")) == []
+    rows = chdb.execute("DESCRIBE TABLE eventpipe.events")
+    stored = [(r[0], r[1]) for r in rows if r[2] not in ("ALIAS", "MATERIALIZED")]
+    assert [n for n, _ in stored] == list(INSERT_COLUMNS)
+    assert [t for _, t in stored] == [c.render_type(caps) for c in EVENT_COLUMNS]
+    create = chdb.execute("SHOW CREATE TABLE eventpipe.events")[0][0]
+    assert "TTL" in create and "bloom_filter" in create and "LowCardinality" in create
+
+
+def test_batch_round_trips_on_the_current_engine(chdb: ChdbExecutor) -> None:
+    (version,) = chdb.execute("SELECT version()")[0]
+    caps = Capabilities.for_version(version)
+    migrate(chdb, caps, MigrationOptions("eventpipe"))
+    raw = sample_events(300)
+    columns = columns_for([decode_wire(orjson.dumps(e)) for e in raw])
+    # chdb has no native protocol: the same columns go as one multi-row VALUES statement.
+    rows = zip(*columns, strict=True)
+    values = ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in rows)
+    chdb.execute(f"INSERT INTO eventpipe.events ({', '.join(INSERT_COLUMNS)}) VALUES {values}")
+    got = chdb.execute(f"SELECT {', '.join(SELECT_COLUMNS)} FROM eventpipe.events")
+    stored = {
+        e["event_id"]: normalise_ts(e)
+        for e in (row_to_event(dict(zip(SELECT_COLUMNS, r, strict=True))) for r in got)
+    }
+    assert stored == {k: normalise_ts(v) for k, v in expected(raw).items()}
+    (ts_type,) = chdb.execute("SELECT toTypeName(timestamp) FROM eventpipe.events LIMIT 1")[0]
+    assert ts_type == "DateTime64(3, 'UTC')"
+
+
+def _literal(value: Any) -> str:
+    return str(escape_param(value, _Context()))

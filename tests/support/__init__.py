@@ -1,0 +1,1 @@
+"""Test support: where the real services are, and small helpers shared by test packages."""

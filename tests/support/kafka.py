@@ -1,0 +1,50 @@
+"""Small Kafka helpers for tests: delete topics, read a topic back completely."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+
+def delete_topics(conf: dict[str, Any], names: list[str]) -> None:
+    """Delete topics and wait for the broker to confirm (missing ones are fine)."""
+    admin = AdminClient(conf)  # keep a reference: a destroyed handle fails its futures
+    for future in admin.delete_topics(names, operation_timeout=10).values():
+        try:
+            future.result(timeout=15)
+        except Exception as exc:
+            if "UNKNOWN_TOPIC" not in str(exc):
+                raise
+
+
+def read_all(conf: dict[str, Any], topic: str, *, timeout: float = 30.0) -> list[Message]:
+    """Every record now in ``topic`` (all partitions, from the start), in partition order."""
+    consumer = Consumer(
+        {**conf, "group.id": f"reader-{time.monotonic_ns()}", "enable.auto.commit": False}
+    )
+    try:
+        metadata = consumer.list_topics(topic, timeout=10).topics[topic]
+        ends = {}
+        for p in metadata.partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if high > low:
+                ends[p] = (low, high)
+        consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items()])
+        out: list[Message] = []
+        remaining = {p: high for p, (_, high) in ends.items()}
+        deadline = time.monotonic() + timeout
+        while remaining and time.monotonic() < deadline:
+            for msg in consumer.consume(1000, timeout=1.0):
+                if msg.error():
+                    continue
+                out.append(msg)
+                if msg.offset() + 1 >= remaining.get(msg.partition(), 0):
+                    remaining.pop(msg.partition(), None)
+        if remaining:
+            raise TimeoutError(f"{topic}: partitions {sorted(remaining)} not read to the end")
+        return sorted(out, key=lambda m: (m.partition(), m.offset()))
+    finally:
+        consumer.close()
