@@ -102,13 +102,24 @@ def benchmark(
     return register
 
 
+_BROKEN: dict[str, BaseException] = {}
+
+
 def discover() -> None:
-    """Import every module of the bench package so their benchmarks register."""
+    """Import every module of the bench package so their benchmarks register.
+
+    A module that fails to import is remembered (and named when its benchmarks are asked
+    for) instead of taking every other benchmark down with it.
+    """
     import bench
 
     for module in pkgutil.iter_modules(bench.__path__):
-        if module.name not in {"harness", "__main__"}:
+        if module.name in {"harness", "__main__"} or module.name in _BROKEN:
+            continue
+        try:
             importlib.import_module(f"bench.{module.name}")
+        except Exception as exc:
+            _BROKEN[module.name] = exc
 
 
 def registry() -> dict[str, Benchmark]:
@@ -161,4 +172,4 @@ def print_table(results: Sequence[Result], console: Console | None = None) -> No
             "-" if r.ratio is None else f"{r.ratio:.3f}",
             r.conditions,
         )
-    (console or Console()).print(table)
+    (console or Console(width=200)).print(table)

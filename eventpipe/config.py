@@ -42,6 +42,10 @@ class LogSettings(BaseServiceSettings):
     log_format: Literal["json", "console"] = Field(
         default="json", description="json for machines (one object per line), console for people."
     )
+    log_library_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="Minimum level of the libraries' own logs (faust, mode, aiokafka, uvicorn).",
+    )
 
 
 class KafkaConnection(BaseServiceSettings):

@@ -17,6 +17,7 @@ from eventpipe.config import LogSettings
 
 __all__ = ["configure", "get_logger"]
 
+_LIBRARIES = ("faust", "mode", "aiokafka", "uvicorn", "kafka", "clickhouse_driver")
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -57,6 +58,8 @@ def configure(settings: LogSettings, *, service: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    for name in _LIBRARIES:
+        logging.getLogger(name).setLevel(settings.log_library_level)
     structlog.contextvars.bind_contextvars(service=service)
 
 

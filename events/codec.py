@@ -115,6 +115,8 @@ def pack_lines(
 ) -> Iterator[bytes]:
     """Pack encoded events (one component's) into records of at most the given bounds.
 
+    Every line, the last included, ends with ``\n`` (NDJSON proper), so line-oriented
+    readers such as ClickHouse's Kafka engine or ``kcat`` never join two records' lines.
     A single line longer than ``max_bytes`` still becomes a record of its own: the limit on
     a line is :data:`~events.limits.MAX_EVENT_BYTES`, enforced by :func:`decode`.
     """
@@ -125,14 +127,13 @@ def pack_lines(
     batch: list[bytes] = []
     size = 0
     for line in lines:
-        added = len(line) + (1 if batch else 0)
-        if batch and (len(batch) >= max_events or size + added > max_bytes):
-            yield b"\n".join(batch)
-            batch, size, added = [], 0, len(line)
+        if batch and (len(batch) >= max_events or size + len(line) + 1 > max_bytes):
+            yield b"\n".join(batch) + b"\n"
+            batch, size = [], 0
         batch.append(line)
-        size += added
+        size += len(line) + 1
     if batch:
-        yield b"\n".join(batch)
+        yield b"\n".join(batch) + b"\n"
 
 
 def derive_event_id(topic: str, partition: int, offset: int, line: int) -> UUID:

@@ -23,21 +23,35 @@ __all__ = ["SELECT_COLUMNS", "EventLike", "flatten_data", "row_to_event", "to_co
 
 
 class EventLike(Protocol):
-    """What :func:`to_columns` reads: a settled event with id and time filled in."""
+    """What :func:`to_columns` reads: a settled event with id and time filled in
+    (``timestamp`` in epoch milliseconds), such as :class:`events.wire.WireEvent`."""
 
-    event_id: UUID | None
-    timestamp: Any  # epoch milliseconds (int) once settled
-    component: str
-    environment: str | None
-    kind: str
-    severity: str | None
-    message: str | None
-    user: str | None
-    function: str | None
-    reason: str | None
-    trace_id: str | None
-    data: dict[str, Any] | None
-    http: Any
+    @property
+    def event_id(self) -> UUID | None: ...
+    @property
+    def timestamp(self) -> Any: ...
+    @property
+    def component(self) -> str: ...
+    @property
+    def environment(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def severity(self) -> str | None: ...
+    @property
+    def message(self) -> str | None: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def function(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def trace_id(self) -> str | None: ...
+    @property
+    def data(self) -> dict[str, Any] | None: ...
+    @property
+    def http(self) -> Any: ...
 
 
 def _scalar_text(value: Any) -> str:

@@ -30,12 +30,13 @@ def test_pack_lines_respects_byte_bound() -> None:
     records = list(pack_lines(lines, max_events=100, max_bytes=350))
     assert all(len(r) <= 350 for r in records)
     assert sum(len(list(iter_lines(r))) for r in records) == 10
-    assert [len(r) for r in records] == [302, 302, 302, 100]
+    assert [len(r) for r in records] == [303, 303, 303, 101]
+    assert all(r.endswith(b"\n") and not r.endswith(b"\n\n") for r in records)
 
 
 def test_pack_lines_oversize_line_gets_its_own_record() -> None:
     records = list(pack_lines([b"a", b"b" * 50, b"c"], max_events=10, max_bytes=20))
-    assert records == [b"a", b"b" * 50, b"c"]
+    assert records == [b"a\n", b"b" * 50 + b"\n", b"c\n"]
 
 
 def test_pack_then_split_is_identity() -> None:

@@ -1,0 +1,151 @@
+"""Ingest end to end: N pre-produced events until all N are readable in ClickHouse.
+
+Our workers (1 and 2) against two peers reading the same topic in the same run: the
+ClickHouse Kafka engine, and a bare confluent-kafka consumer (the floor of Python). The
+rate is measured over the steady window — from the first rows readable to all N readable —
+so process start-up (imports, group join) is not counted for anyone. Every contender gets a
+fresh database and consumer group.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from clickhouse_driver import Client
+from rich.progress import Progress
+
+from bench.contenders import BareConsumers, Contender, KafkaEngine, Workers
+from bench.dataset import produce_events
+from bench.harness import BenchContext, Result, benchmark
+from eventpipe.kafka import TopicSpec, ensure_topics
+from storage.client import capabilities
+from storage.migrations import MigrationOptions, migrate
+
+__all__ = ["fresh_database", "measure_rate", "run_ingest", "run_single"]
+
+FULL_N = 1_000_000
+SMOKE_N = 3_000
+
+
+def fresh_database(client: Client, name: str) -> str:
+    client.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    migrate(client, capabilities(client), MigrationOptions(name))
+    return name
+
+
+def wait_for_rows(
+    client: Client, database: str, n: int, *, timeout: float, alive: Callable[[], bool], label: str
+) -> tuple[float, float, int]:
+    """Poll until ``n`` rows are readable; return (t_first_rows, t_all, rows_at_first)."""
+    start = time.monotonic()
+    first: tuple[float, int] | None = None
+    count = 0
+    with Progress(transient=True) as progress:
+        task = progress.add_task(label, total=n)
+        while count < n:
+            if time.monotonic() - start > timeout:
+                raise TimeoutError(f"{label}: {count:,} of {n:,} rows after {timeout:.0f}s")
+            if not alive():
+                raise RuntimeError(f"{label}: a process exited early")
+            count = client.execute(f"SELECT count() FROM `{database}`.events")[0][0]
+            if count and first is None:
+                first = (time.monotonic(), count)
+            progress.update(task, completed=count)
+            time.sleep(0.2)
+    assert first is not None
+    return first[0], time.monotonic(), first[1]
+
+
+def measure_rate(
+    ctx: BenchContext, contender: Contender, topic: str, n: int, client: Client, tag: str
+) -> float:
+    """Events/s of ``contender`` over the steady window."""
+    database = fresh_database(client, f"bench_{tag}")
+    contender.start(
+        bootstrap=ctx.kafka_bootstrap, clickhouse_url=ctx.clickhouse_url, topic=topic,
+        database=database, group=f"bench-{tag}-{time.time_ns()}",
+    )  # fmt: skip
+    try:
+        t_first, t_all, at_first = wait_for_rows(
+            client, database, n, timeout=max(120.0, n / 2_000), alive=contender.alive,
+            label=f"{contender.name} x{contender.processes}",
+        )  # fmt: skip
+    finally:
+        contender.stop()
+    rate = (n - at_first) / max(t_all - t_first, 1e-3)
+    ctx.console.print(f"  {contender.name} x{contender.processes}: {rate:,.0f} events/s")
+    return rate
+
+
+def _topic(ctx: BenchContext, name: str, n: int, per_record: int) -> str:
+    ensure_topics(
+        {"bootstrap.servers": ctx.kafka_bootstrap},
+        [TopicSpec(name, 12), TopicSpec(name + ".dlq", 3)],
+    )
+    info = produce_events(ctx.kafka_bootstrap, name, n, per_record=per_record)
+    ctx.console.print(
+        f"  {name}: {n:,} events in {info['records']:,} records, {info['bytes'] / n:.0f} B/event"
+    )
+    return name
+
+
+def run_ingest(ctx: BenchContext) -> list[Result]:
+    """1 and 2 workers against the Kafka engine and the bare consumer, packed records."""
+    n = SMOKE_N if ctx.smoke else FULL_N
+    client = Client.from_url(ctx.clickhouse_url)
+    topic = _topic(ctx, f"bench.ingest.{time.time_ns()}", n, 500)
+    conf = {"bootstrap.servers": ctx.kafka_bootstrap}
+    results: list[Result] = []
+    for workers in (1, 2):
+        ours = measure_rate(ctx, Workers(workers), topic, n, client, f"ours{workers}")
+        floor = measure_rate(ctx, BareConsumers(workers), topic, n, client, f"floor{workers}")
+        engine = measure_rate(
+            ctx, KafkaEngine(workers, client, conf), topic, n, client, f"engine{workers}"
+        )
+        cond = (
+            f"{n:,} events, 12 components, 500 events/record, 12 partitions, "
+            f"{workers} process(es); {ctx.machine()}"
+        )
+        results.append(
+            Result.against(
+                f"ingest_e2e_{workers}w", ours, "events/s", "clickhouse_kafka_engine", engine, cond
+            )
+        )
+        results.append(
+            Result.against(
+                f"ingest_e2e_{workers}w_floor",
+                ours,
+                "events/s",
+                "bare_confluent_consumer",
+                floor,
+                cond,
+            )
+        )
+    client.disconnect()
+    return results
+
+
+def run_single(ctx: BenchContext) -> list[Result]:
+    """Two workers on one-event records (what producers in other languages send)."""
+    n = SMOKE_N if ctx.smoke else FULL_N // 4
+    client = Client.from_url(ctx.clickhouse_url)
+    topic = _topic(ctx, f"bench.single.{time.time_ns()}", n, 1)
+    ours = measure_rate(ctx, Workers(2), topic, n, client, "single_ours")
+    floor = measure_rate(ctx, BareConsumers(2), topic, n, client, "single_floor")
+    client.disconnect()
+    cond = f"{n:,} events, 1 event/record, 12 partitions, 2 processes; {ctx.machine()}"
+    return [
+        Result.against(
+            "ingest_e2e_single", ours, "events/s", "bare_confluent_consumer", floor, cond
+        )
+    ]
+
+
+benchmark(
+    "ingest_e2e_1w", "ingest_e2e_1w_floor", "ingest_e2e_2w", "ingest_e2e_2w_floor",
+    description="events/s into ClickHouse, 1 and 2 workers vs Kafka engine and bare consumer",
+)(run_ingest)  # fmt: skip
+benchmark(
+    "ingest_e2e_single", description="events/s, one event per record, 2 workers vs bare consumer"
+)(run_single)

@@ -1,0 +1,230 @@
+"""The Faust app of a worker: the one place where the steps are wired together.
+
+Delivery semantics
+==================
+
+* **At-least-once from Kafka, effectively-once in reads.** The agent takes raw records
+  with ``noack_take`` (nothing is acknowledged implicitly), gathers them into a batch,
+  and acknowledges a record only after its batch is durable: dead letters acknowledged by
+  Kafka, valid events confirmed by ClickHouse, in that order. Faust commits only offsets
+  whose records were acknowledged, so a crash or a rebalance at any point redelivers
+  whatever was not yet confirmed. (Faust's ``take()`` would acknowledge a batch even when
+  the agent raises; we never use it.)
+* **Sink outages are back-pressure.** A failing insert is retried with capped exponential
+  back-off for as long as it takes; the agent pulls nothing meanwhile and Faust pauses
+  fetching when its buffers fill. Valid events are never dead-lettered because the sink is
+  down, and the worker does not crash.
+* **Rebalance.** When partitions are about to be revoked the pending batch is written at
+  once; Faust waits for every taken record to be acknowledged before it commits and hands
+  partitions over, so the new owner starts exactly after what was stored. If the sink is
+  down then, the hand-over waits for it (there is nothing the new owner could do either).
+* **Shutdown (SIGTERM).** The pending batch is written, waiting up to
+  ``worker_shutdown_grace_seconds``; if it cannot be, it is left unacknowledged — never
+  half-acknowledged — and redelivered after the restart.
+* **Duplicates.** Redelivery can meet rows already stored (a crash between the insert and
+  the offset commit). Three layers keep them out of reads: (1) each partition's
+  high-water mark of stored offsets, written after every insert and read when a partition
+  is assigned, so redelivered records already stored are skipped; (2) on servers that
+  support it, an insert deduplication token naming the batch's offset ranges, so a retried
+  insert that had in fact succeeded is dropped by the server; (3) event ids are
+  deterministic (set by the client, or derived from topic/partition/offset/line) and the
+  table is a ReplacingMergeTree keyed by them, so any remaining copy collapses on merge
+  and reads deduplicate by ``event_id`` meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from eventpipe.logs import get_logger
+from events.topics import dlq_topic
+from stream_processors.batcher import Batcher
+from stream_processors.deadletters import DeadLetters, KafkaDeadLetters
+from stream_processors.guard import InvalidRatioGuard
+from stream_processors.metrics import WorkerMetrics
+from stream_processors.offsets import ClickHouseOffsets, OffsetStore
+from stream_processors.retry import Backoff
+from stream_processors.settings import WorkerSettings
+from stream_processors.sink import ClickHouseSink, EventSink
+from stream_processors.writer import BatchWriter
+
+__all__ = ["SinkApp", "create_app"]
+
+log = get_logger(__name__)
+
+
+class SinkApp(faust.App):
+    """A Faust app that flushes its batcher when a rebalance starts and at shutdown."""
+
+    batcher: Batcher
+    sink_agent: Any
+    fatal: BaseException | None = None
+    crashing: asyncio.Future[Any] | None = None
+    shutdown_grace: float
+    closers: list[Any]
+
+    def on_rebalance_start(self) -> None:
+        super().on_rebalance_start()
+        # Called from Faust's consumer thread: only set a flag; the timer acts on it.
+        self.batcher.request_flush()
+
+    async def on_stop(self) -> None:
+        written = await self.batcher.drain(self.shutdown_grace)
+        if not written:
+            log.warning("shutdown: the pending batch is left for redelivery after the restart")
+        # We own the ack discipline: what we were handed is now written (or deliberately
+        # left unacknowledged). Records still inside Faust's own take buffer were never
+        # handed to us; waiting for their acks would hang the shutdown forever. Without the
+        # wait, Faust commits exactly the acknowledged offsets and the rest is redelivered.
+        self.conf.stream_wait_empty = False
+        await super().on_stop()
+        for closer in self.closers:
+            closer.close()
+
+
+def _stop_fatally(app: SinkApp, exc: BaseException) -> None:
+    app.fatal = exc
+    app.crashing = asyncio.ensure_future(app.crash(exc))
+
+
+def _broker(settings: WorkerSettings) -> list[str]:
+    return [f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")]
+
+
+def create_app(
+    settings: WorkerSettings,
+    *,
+    sink: EventSink | None = None,
+    dead_letters: DeadLetters | None = None,
+    offsets: OffsetStore | None = None,
+    metrics: WorkerMetrics | None = None,
+) -> SinkApp:
+    """A new worker app. The twins (sink, dead letters, offsets) default to the real ones."""
+    app = SinkApp(
+        settings.worker_group,
+        broker=_broker(settings),
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        autodiscover=False,
+        value_serializer="raw",
+        key_serializer="raw",
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=settings.worker_stream_buffer,
+        consumer_max_fetch_size=4 * 1024 * 1024,
+        web_enabled=settings.worker_web_port != 0,
+        web_port=settings.worker_web_port or 6066,
+        web_bind=settings.worker_web_host,
+        web_host=settings.worker_web_host,
+        stream_wait_empty=True,
+    )
+    metrics = metrics or WorkerMetrics()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventpipe-sink")
+    sink = sink or ClickHouseSink(settings)
+    dead_letters = dead_letters or KafkaDeadLetters(
+        settings.librdkafka_security(), dlq_topic(settings.topic)
+    )
+    offsets = offsets or ClickHouseOffsets(settings, settings.worker_group)
+    writer = BatchWriter(
+        sink=sink,
+        dead_letters=dead_letters,
+        offsets=offsets,
+        metrics=metrics,
+        backoff=Backoff(settings.worker_retry_initial_seconds, settings.worker_retry_max_seconds),
+        group=settings.worker_group,
+        executor=executor,
+    )
+    app.batcher = Batcher(
+        writer,
+        offsets,
+        InvalidRatioGuard(settings.worker_invalid_ratio_max, settings.worker_invalid_window),
+        metrics,
+        executor,
+        max_rows=settings.worker_batch_max_rows,
+        max_seconds=settings.worker_batch_max_seconds,
+        on_fatal=lambda exc: _stop_fatally(app, exc),
+    )
+    app.shutdown_grace = settings.worker_shutdown_grace_seconds
+    app.closers = [c for c in (sink, dead_letters, offsets) if hasattr(c, "close")]
+    _wire(app, settings, metrics)
+    return app
+
+
+def _wire(app: SinkApp, settings: WorkerSettings, metrics: WorkerMetrics) -> None:
+    topic = app.topic(settings.topic, key_type=bytes, value_type=bytes)
+    take = settings.worker_take_max_records
+    within = min(0.25, settings.worker_batch_max_seconds / 4)
+    batcher = app.batcher
+
+    @app.agent(topic, name="sink", concurrency=1)
+    async def sink_agent(stream: Any) -> None:  # faust.Stream; StreamT lacks noack_take
+        async for events in stream.noack_take(take, within=within):
+            await batcher.add(stream, events)
+
+    app.sink_agent = sink_agent
+
+    app.timer(interval=within)(batcher.tick)
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def forget_revoked(_app: Any, revoked: set[Any], **_: Any) -> None:
+        batcher.forget({(tp.topic, tp.partition) for tp in revoked})
+        log.info("partitions revoked", count=len(revoked))
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def note_assigned(_app: Any, assigned: set[Any], **_: Any) -> None:
+        mine = sorted(tp.partition for tp in assigned if tp.topic == settings.topic)
+        log.info("partitions assigned", topic=settings.topic, partitions=mine)
+
+    metrics.watch_lag(lambda: _lag(app, batcher))
+
+    @app.page("/metrics")
+    class Metrics(View):
+        async def get(self, request: Request) -> Response:
+            body = generate_latest(metrics.registry)
+            # aiohttp wants the charset apart from the media type.
+            return self.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/healthz")
+    class Health(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"status": "ok"})
+
+
+def _lag(app: SinkApp, batcher: Batcher) -> dict[tuple[str, int], int]:
+    try:
+        assignment = app.consumer.assignment()
+    except Exception:  # not started yet
+        return {}
+    acked = batcher.acked_next()
+    out: dict[tuple[str, int], int] = {}
+    for tp in assignment:
+        high = app.consumer.highwater(tp)
+        if high is not None:
+            out[(tp.topic, tp.partition)] = max(0, high - acked.get((tp.topic, tp.partition), 0))
+    return out
+
+
+def _credentials(settings: WorkerSettings) -> Any:
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    if protocol == "SSL":
+        return faust.SSLCredentials(ssl.create_default_context())
+    password = (
+        settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    )
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=password,
+        mechanism=settings.kafka_sasl_mechanism or "PLAIN",
+        ssl_context=ssl.create_default_context() if protocol == "SASL_SSL" else None,
+    )

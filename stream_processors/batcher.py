@@ -1,0 +1,215 @@
+"""Gathers taken records into batches, writes them, then acknowledges them.
+
+The agent hands each ``take()`` to :meth:`Batcher.add`; a batch is launched when it holds
+``max_rows`` events or when it is ``max_seconds`` old (:meth:`tick`, from a timer, so the
+tail of a quiet stream flushes). A lock makes the two exclusive.
+
+Pipelining: one batch may be in flight (written in the sink thread) while the next one is
+gathered on the event loop. Launching a batch first waits for the one in flight, so
+batches are written in order, at most two exist at once (the memory bound), and a slow or
+failing sink stops the agent from pulling (back-pressure). Records are acknowledged only
+after their batch is durable.
+
+Records below a partition's high-water mark (:mod:`stream_processors.offsets`) were stored
+before a crash or rebalance and are acknowledged without being written again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+from eventpipe.logs import get_logger
+from events.errors import InvalidRatioExceeded
+from stream_processors.batch import PendingBatch
+from stream_processors.decode import decode_record
+from stream_processors.guard import InvalidRatioGuard
+from stream_processors.metrics import WorkerMetrics
+from stream_processors.offsets import TP, OffsetStore
+from stream_processors.retry import GaveUp
+from stream_processors.writer import BatchWriter
+
+__all__ = ["Batcher"]
+
+log = get_logger(__name__)
+_NO_MARK = -1
+
+
+class Batcher:
+    def __init__(
+        self,
+        writer: BatchWriter,
+        offsets: OffsetStore,
+        guard: InvalidRatioGuard,
+        metrics: WorkerMetrics,
+        executor: Executor,
+        *,
+        max_rows: int,
+        max_seconds: float,
+        on_fatal: Callable[[BaseException], None],
+    ) -> None:
+        self._writer = writer
+        self._offsets = offsets
+        self._guard = guard
+        self._metrics = metrics
+        self._executor = executor
+        self._max_rows = max_rows
+        self._max_seconds = max_seconds
+        self._on_fatal = on_fatal
+        self._pending = PendingBatch()
+        self._stream: Any = None
+        self._lock = asyncio.Lock()
+        self._marks: dict[TP, int] = {}
+        self._acked_next: dict[TP, int] = {}
+        self._deadline: float | None = None
+        self._flush_requested = False
+        self._inflight: asyncio.Future[bool] | None = None
+
+    # --- called by the agent and timers (event loop) ------------------------------------
+
+    async def add(self, stream: Any, events: Sequence[Any]) -> None:
+        """Decode ``events`` into the current batch, launching it each time it fills up."""
+        async with self._lock:
+            self._stream = stream
+            await self._load_marks({(e.message.topic, e.message.partition) for e in events})
+            for event in events:
+                self._gather(event)
+                if self._pending.rows >= self._max_rows:
+                    await self._launch()
+            if self._due():
+                await self._launch()
+
+    async def tick(self) -> None:
+        """Launch the batch if it is old enough or a flush was requested (timer)."""
+        if self._pending.empty or not (self._due() or self._flush_requested):
+            return
+        if self._lock.locked():
+            return  # the agent is in add(), which launches due batches itself
+        async with self._lock:
+            if not self._pending.empty:
+                await self._launch()
+
+    async def drain(self, grace: float) -> bool:
+        """Write everything within ``grace`` seconds (shutdown). False: some left unacked."""
+        self._deadline = time.monotonic() + grace
+        try:
+            async with asyncio.timeout(grace + 1), self._lock:
+                written = True
+                if not self._pending.empty:
+                    written = await self._launch()
+                return await self._settle() and written
+        except TimeoutError:
+            return False
+
+    async def written(self) -> bool:
+        """Wait for the batch in flight, if any; whether it became durable."""
+        async with self._lock:
+            return await self._settle()
+
+    def request_flush(self) -> None:
+        """Ask for the pending batch to be written at the next tick (rebalance start)."""
+        self._flush_requested = True
+
+    def forget(self, tps: set[TP]) -> None:
+        """Partitions were revoked: their marks may change under the next owner."""
+        for tp in tps:
+            self._marks.pop(tp, None)
+            self._acked_next.pop(tp, None)
+
+    def acked_next(self) -> Mapping[TP, int]:
+        """Next offset to acknowledge, per partition seen (for the lag gauge)."""
+        return dict(self._acked_next)
+
+    # --- internals --------------------------------------------------------------------
+
+    def _due(self) -> bool:
+        return not self._pending.empty and self._pending.age() >= self._max_seconds
+
+    async def _load_marks(self, tps: set[TP]) -> None:
+        missing = [tp for tp in tps if tp not in self._marks]
+        if not missing:
+            return
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self._executor, self._offsets.load, missing)
+        for tp in missing:
+            self._marks[tp] = found.get(tp, _NO_MARK)
+            if tp in found:
+                log.info(
+                    "high-water mark loaded", topic=tp[0], partition=tp[1], next_offset=found[tp]
+                )
+
+    def _gather(self, event: Any) -> None:
+        batch = self._pending
+        if batch.empty:
+            batch.started = time.monotonic()
+        message = event.message
+        tp = (message.topic, message.partition)
+        batch.acks.append(event)
+        batch.records += 1
+        if message.offset < self._marks[tp]:
+            batch.skipped += 1
+            return
+        decode_record(
+            batch.decoded,
+            message.value,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            record_ms=round(message.timestamp * 1000),
+        )
+        batch.cover(tp, message.offset)
+
+    def _count(self, batch: PendingBatch) -> None:
+        metrics, dead = self._metrics, batch.decoded.dead
+        metrics.records.inc(batch.records)
+        metrics.events.inc(batch.rows + len(dead))
+        metrics.valid.inc(batch.rows)
+        for letter in dead:
+            metrics.invalid.labels(letter.reason.code).inc()
+        if batch.skipped:
+            metrics.skipped.inc(batch.skipped)
+
+    async def _launch(self) -> bool:
+        """Wait for the batch in flight, then start writing the pending one.
+
+        Returns whether the batch that was in flight became durable.
+        """
+        previous_ok = await self._settle()
+        batch, self._pending = self._pending, PendingBatch()
+        self._flush_requested = False
+        self._inflight = asyncio.ensure_future(self._write_and_ack(batch))
+        return previous_ok
+
+    async def _settle(self) -> bool:
+        task, self._inflight = self._inflight, None
+        return True if task is None else await task
+
+    async def _write_and_ack(self, batch: PendingBatch) -> bool:
+        """Write, then ack. False when a shutdown deadline made the write give up."""
+        try:
+            await self._writer.write(batch, lambda: self._deadline)
+        except GaveUp as exc:
+            # Left unacknowledged on purpose: Kafka redelivers it after the restart.
+            log.warning(
+                "shutdown: batch not written, left for redelivery", rows=batch.rows, error=str(exc)
+            )
+            return False
+        for event in batch.acks:
+            await self._stream.ack(event)
+            message = event.message
+            self._acked_next[(message.topic, message.partition)] = message.offset + 1
+        for tp, mark in batch.marks.items():
+            self._marks[tp] = max(mark, self._marks.get(tp, _NO_MARK))
+        self._count(batch)
+        log.debug(
+            "batch written", rows=batch.rows, dead=len(batch.decoded.dead), records=batch.records
+        )
+        try:
+            self._guard.observe(batch.rows, len(batch.decoded.dead))
+        except InvalidRatioExceeded as exc:
+            log.critical("invalid-ratio guard tripped, stopping the worker", reason=str(exc))
+            self._on_fatal(exc)
+        return True

@@ -1,0 +1,114 @@
+"""Where invalid lines go: the :class:`DeadLetters` interface, Kafka, and a memory twin.
+
+A dead letter is the original bytes of the offending line (or the empty record) with its
+reason and provenance as headers (names in :mod:`events.topics`). ``publish`` blocks until
+Kafka acknowledged every letter, because the source record is acknowledged right after:
+a letter that was not durable would be lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from eventpipe.kafka import PARTITIONER
+from events.errors import RetryableError
+from events.topics import H_CODE, H_FIELD, H_LINE, H_MESSAGE, H_OFFSET, H_PARTITION, H_TIME, H_TOPIC
+from stream_processors.decode import DeadLetter
+
+__all__ = ["DeadLetters", "KafkaDeadLetters", "MemoryDeadLetters", "headers_of"]
+
+
+class DeadLetters(Protocol):
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        """Send every letter and wait until all are durable. Blocking.
+
+        Raises :class:`RetryableError` when Kafka did not acknowledge all of them; the
+        caller retries the whole list (the dead-letter topic is at-least-once).
+        """
+
+
+def headers_of(letter: DeadLetter, now_ms: int) -> list[tuple[str, str | bytes | None]]:
+    reason = letter.reason
+    return [
+        (H_CODE, reason.code.encode()),
+        (H_FIELD, reason.field.encode()),
+        (H_MESSAGE, reason.message.encode()),
+        (H_TOPIC, letter.topic.encode()),
+        (H_PARTITION, str(letter.partition).encode()),
+        (H_OFFSET, str(letter.offset).encode()),
+        (H_LINE, str(letter.line).encode()),
+        (H_TIME, str(now_ms).encode()),
+    ]
+
+
+class KafkaDeadLetters:
+    """Dead letters on ``<topic>.dlq`` through an idempotent confluent-kafka producer."""
+
+    def __init__(self, conf: dict[str, Any], topic: str, *, timeout: float = 30.0) -> None:
+        self._topic = topic
+        self._timeout = timeout
+        self._producer = Producer(
+            {
+                **conf,
+                "enable.idempotence": True,
+                "acks": "all",
+                "partitioner": PARTITIONER,
+                "compression.type": "lz4",
+                "linger.ms": 5,
+            }
+        )
+
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        failures: list[KafkaError] = []
+
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            if err is not None:
+                failures.append(err)
+
+        now_ms = int(time.time() * 1000)
+        for letter in letters:
+            self._produce(letter, now_ms, delivered)
+        remaining = self._producer.flush(self._timeout)
+        if remaining or failures:
+            first = failures[0] if failures else "timed out"
+            raise RetryableError(
+                f"{len(failures) + remaining} of {len(letters)} dead letters not delivered: {first}"
+            )
+
+    def _produce(self, letter: DeadLetter, now_ms: int, on_delivery: Any) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    self._topic,
+                    value=letter.raw,
+                    key=f"{letter.topic}:{letter.partition}".encode(),
+                    headers=headers_of(letter, now_ms),
+                    on_delivery=on_delivery,
+                )
+                return
+            except BufferError:  # local queue full: let deliveries drain, then go on
+                self._producer.poll(0.5)
+
+    def close(self) -> None:
+        self._producer.flush(self._timeout)
+
+
+class MemoryDeadLetters:
+    """The in-memory twin for unit tests."""
+
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+        self.fail_next = 0
+
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise RetryableError("memory dead letters told to fail")
+        self.letters.extend(letters)
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,80 @@
+"""Settings of a stream-processing worker (``eventpipe worker``).
+
+Batch defaults follow ClickHouse's guidance — thousands of rows per insert and about one
+insert per second per worker: a batch is written when it holds ``worker_batch_max_rows``
+events or is ``worker_batch_max_seconds`` old, whichever comes first.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from eventpipe.config import ClickHouseConnection, KafkaConnection, LogSettings
+
+__all__ = ["WorkerSettings"]
+
+
+class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
+    worker_group: str = Field(
+        default="eventpipe-sink",
+        pattern=r"^[A-Za-z0-9._-]{1,200}$",
+        description="Consumer group (and Faust app id); workers with the same group share "
+        "the topic's partitions.",
+    )
+    worker_batch_max_rows: int = Field(
+        default=50_000,
+        ge=1,
+        le=1_000_000,
+        description="Write a batch once it holds this many events.",
+    )
+    worker_batch_max_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Write a batch once its oldest event waited this long.",
+    )
+    worker_take_max_records: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Kafka records taken from the stream per step (each holds 1..1000 events).",
+    )
+    worker_retry_initial_seconds: float = Field(
+        default=0.2, gt=0, description="First back-off after a failed insert or dead-letter send."
+    )
+    worker_retry_max_seconds: float = Field(
+        default=30.0, gt=0, description="Cap of the exponential back-off between retries."
+    )
+    worker_shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="On shutdown, how long to keep trying to write the pending batch before "
+        "leaving it unacknowledged (Kafka redelivers it after the restart).",
+    )
+    worker_invalid_ratio_max: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Stop the worker when the share of invalid events over the guard window "
+        "exceeds this (a bad deploy upstream, not bad luck). 1 disables the guard.",
+    )
+    worker_invalid_window: int = Field(
+        default=10_000,
+        ge=100,
+        description="Events in the invalid-ratio guard's sliding window.",
+    )
+    worker_web_port: int = Field(
+        default=6066,
+        ge=0,
+        le=65535,
+        description="Port of the worker's web server (/metrics, Faust's own pages); 0 disables it.",
+    )
+    worker_web_host: str = Field(default="127.0.0.1", description="Bind address of the web server.")
+    worker_startup_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds to wait for Kafka and ClickHouse at start."
+    )
+    worker_stream_buffer: int = Field(
+        default=2_000,
+        ge=1,
+        description="Records buffered per partition before Faust pauses fetching (memory bound).",
+    )

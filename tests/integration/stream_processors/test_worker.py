@@ -1,0 +1,161 @@
+"""Workers against the real broker and server: no loss, no duplicates, dead letters."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import orjson
+from clickhouse_driver import Client
+
+from events.limits import MAX_MESSAGE_CHARS
+from events.topics import dlq_topic
+from tests.support.kafka import read_all
+from tests.support.pipeline import (
+    WorkerProcess,
+    expected_events,
+    make_lines,
+    produce,
+    raw_row_count,
+    stored_events,
+    wait_for_rows,
+)
+
+
+def assert_exactly(client: Client, database: str, lines: list[tuple[str, bytes]]) -> None:
+    want = expected_events([line for _, line in lines])
+    assert stored_events(client, database) == want
+
+
+def test_packed_and_single_records_arrive_exactly_once(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    packed, single = make_lines(6_000, seed=1), make_lines(1_500, seed=2)
+    produce(conf, topic, packed, per_record=250)
+    produce(conf, topic, single, per_record=1)
+    with WorkerProcess(worker_env) as worker:
+        wait_for_rows(ch_client, ch_database, 7_500)
+        assert worker.terminate() == 0
+    assert_exactly(ch_client, ch_database, packed + single)
+    assert raw_row_count(ch_client, ch_database) == 7_500
+    assert read_all(conf, dlq_topic(topic)) == []
+
+
+def test_malformed_lines_are_dead_lettered_with_reason_and_place(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    good = make_lines(3_800, seed=3, components=1)
+    bad_kinds = [
+        (b'{"component": "svc-0", "message": "x"', "bad_json", ""),
+        (b'{"component": "svc-0", "message": 42}', "invalid_field", "message"),
+        (b'{"message": "no component"}', "missing_field", "component"),
+        (
+            orjson.dumps({"component": "svc-0", "message": "x" * (MAX_MESSAGE_CHARS + 1)}),
+            "too_long",
+            "message",
+        ),
+    ]
+    # 5% malformed: every 20th line, inside otherwise good 50-line records.
+    lines, bad_expected = [], []
+    for i, (component, line) in enumerate(good):
+        lines.append((component, line))
+        if i % 19 == 18:
+            raw, code, field = bad_kinds[len(bad_expected) % len(bad_kinds)]
+            lines.append((component, raw))
+            bad_expected.append((raw, code, field, len(lines) - 1))
+    placed = produce(conf, topic, lines, per_record=50)
+    with WorkerProcess(worker_env) as worker:
+        wait_for_rows(ch_client, ch_database, len(good))
+        deadline = time.monotonic() + 30
+        letters = read_all(conf, dlq_topic(topic))
+        while len(letters) < len(bad_expected) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            letters = read_all(conf, dlq_topic(topic))
+        worker.terminate()
+    assert_exactly(ch_client, ch_database, good)
+    # Where each bad line sits: (partition, offset, line) from the records as produced.
+    where = []
+    for partition, offset, count in placed:
+        where.extend((partition, offset, number) for number in range(1, count + 1))
+    got = sorted(
+        (
+            m.value(),
+            dict(m.headers())["eventpipe.reason.code"].decode(),
+            dict(m.headers())["eventpipe.reason.field"].decode(),
+            int(dict(m.headers())["eventpipe.source.partition"]),
+            int(dict(m.headers())["eventpipe.source.offset"]),
+            int(dict(m.headers())["eventpipe.source.line"]),
+        )
+        for m in letters
+    )
+    want = sorted((raw, code, field, *where[index]) for raw, code, field, index in bad_expected)
+    assert got == want
+    assert all(dict(m.headers())["eventpipe.source.topic"].decode() == topic for m in letters)
+
+
+def test_killed_worker_loses_nothing_and_doubles_nothing(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    lines = make_lines(40_000, seed=4)
+    produce(conf, topic, lines, per_record=100)
+    env = worker_env | {"EVENTPIPE_WORKER_BATCH_MAX_ROWS": "1000"}
+    first = WorkerProcess(env).start()
+    try:
+        wait_for_rows(ch_client, ch_database, 8_000)
+    finally:
+        first.kill()  # SIGKILL: no flush, no commit
+    seen = raw_row_count(ch_client, ch_database)
+    assert seen < 40_000, "the worker finished before it could be killed mid-stream"
+    with WorkerProcess(env) as second:
+        wait_for_rows(ch_client, ch_database, 40_000)
+        second.terminate()
+    assert_exactly(ch_client, ch_database, lines)
+
+
+def test_partitions_move_between_workers_without_loss(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    lines = make_lines(30_000, seed=5, components=12)
+    chunks = [lines[i : i + 3_000] for i in range(0, len(lines), 3_000)]
+
+    def trickle() -> None:  # keep producing while the group rebalances
+        for chunk in chunks:
+            produce(conf, topic, chunk, per_record=100)
+            time.sleep(0.5)
+
+    producer = threading.Thread(target=trickle)
+    a, b = WorkerProcess(worker_env).start(), WorkerProcess(worker_env).start()
+    try:
+        a.wait_assigned()
+        b.wait_assigned()
+        producer.start()
+        wait_for_rows(ch_client, ch_database, 6_000)
+        assert b.terminate() == 0  # graceful: B's partitions move to A
+        wait_for_rows(ch_client, ch_database, 12_000)
+        b = WorkerProcess(worker_env).start()  # back: partitions move again
+        b.wait_assigned()
+        producer.join()
+        wait_for_rows(ch_client, ch_database, 30_000)
+        assert a.terminate() == 0 and b.terminate() == 0
+    finally:
+        for w in (a, b):
+            if w.alive():
+                w.kill()
+    assert_exactly(ch_client, ch_database, lines)

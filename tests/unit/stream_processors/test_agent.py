@@ -1,0 +1,71 @@
+"""The agent on a fresh in-memory Faust app per test, with the in-memory twins."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pytest
+
+from stream_processors.app import SinkApp, create_app
+from stream_processors.deadletters import MemoryDeadLetters
+from stream_processors.offsets import MemoryOffsets
+from stream_processors.settings import WorkerSettings
+from stream_processors.sink import MemorySink
+from tests.unit.stream_processors.fakes import line, record
+
+
+@dataclass
+class Twins:
+    app: SinkApp
+    sink: MemorySink
+    dead: MemoryDeadLetters
+    offsets: MemoryOffsets
+
+
+@pytest.fixture
+async def twins() -> Twins:
+    settings = WorkerSettings(
+        topic="unit.events",
+        worker_batch_max_rows=5,
+        worker_batch_max_seconds=0.2,
+        worker_web_port=0,
+        worker_retry_initial_seconds=0.001,
+        worker_retry_max_seconds=0.01,
+    )
+    sink, dead, offsets = MemorySink(), MemoryDeadLetters(), MemoryOffsets()
+    app = create_app(settings, sink=sink, dead_letters=dead, offsets=offsets)
+    app.finalize()
+    return Twins(app, sink, dead, offsets)
+
+
+async def wait_for(condition: object, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_agent_sinks_valid_and_dead_letters_invalid(twins: Twins) -> None:
+    agent = twins.app.sink_agent
+    async with agent.test_context() as context:
+        await context.put(record(line(message="a"), b"{", line(message="b")), key=b"payments")
+        for i in range(4):
+            await context.put(line(message=f"m{i}"), key=b"payments")
+        await wait_for(lambda: len(twins.sink.rows) >= 5)
+        await twins.app.batcher.drain(2)
+    assert sorted(r["message"] for r in twins.sink.rows) == ["a", "b", "m0", "m1", "m2", "m3"]
+    assert [(d.offset, d.line, d.reason.code) for d in twins.dead.letters] == [(0, 2, "bad_json")]
+    assert twins.offsets.marks == {("unit.events", 0): 5}
+
+
+async def test_agent_holds_the_batch_while_the_sink_is_down(twins: Twins) -> None:
+    twins.sink.fail_next = 20
+    agent = twins.app.sink_agent
+    async with agent.test_context() as context:
+        for i in range(5):
+            await context.put(line(message=str(i)), key=b"payments")
+        await wait_for(lambda: twins.sink.attempts >= 3)
+        assert twins.sink.rows == []
+        await wait_for(lambda: len(twins.sink.rows) == 5)
+    assert twins.dead.letters == []

@@ -1,0 +1,182 @@
+"""The batcher with the in-memory twins: write before ack, back-pressure, marks, guard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+
+from stream_processors.batcher import Batcher
+from stream_processors.deadletters import MemoryDeadLetters
+from stream_processors.guard import InvalidRatioGuard
+from stream_processors.metrics import WorkerMetrics
+from stream_processors.offsets import MemoryOffsets
+from stream_processors.retry import Backoff
+from stream_processors.sink import MemorySink
+from stream_processors.writer import BatchWriter
+from tests.unit.stream_processors.fakes import FakeStream, events, line, record
+
+
+@dataclass
+class Rig:
+    batcher: Batcher
+    sink: MemorySink = field(default_factory=MemorySink)
+    dead: MemoryDeadLetters = field(default_factory=MemoryDeadLetters)
+    offsets: MemoryOffsets = field(default_factory=MemoryOffsets)
+    metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    stream: FakeStream = field(default_factory=FakeStream)
+    fatal: list[BaseException] = field(default_factory=list)
+
+
+@pytest.fixture
+def executor() -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(1)
+    yield pool
+    pool.shutdown()
+
+
+def rig(
+    executor: ThreadPoolExecutor,
+    *,
+    max_rows: int = 100,
+    max_seconds: float = 60.0,
+    ratio: float = 1.0,
+) -> Rig:
+    sink, dead, offsets, metrics = (
+        MemorySink(),
+        MemoryDeadLetters(),
+        MemoryOffsets(),
+        WorkerMetrics(),
+    )
+    writer = BatchWriter(
+        sink=sink, dead_letters=dead, offsets=offsets, metrics=metrics,
+        backoff=Backoff(0.001, 0.005), group="g", executor=executor,
+    )  # fmt: skip
+    fatal: list[BaseException] = []
+    batcher = Batcher(
+        writer, offsets, InvalidRatioGuard(ratio, 100), metrics, executor,
+        max_rows=max_rows, max_seconds=max_seconds, on_fatal=fatal.append,
+    )  # fmt: skip
+    return Rig(batcher, sink, dead, offsets, metrics, fatal=fatal)
+
+
+async def test_full_batch_is_written_then_acked(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=4)
+    taken = events("t", 0, [record(line(), line()), record(line(), b"oops", line())])
+    await r.batcher.add(r.stream, taken)
+    await r.batcher.written()
+    assert len(r.sink.rows) == 4
+    assert [(d.offset, d.line, d.reason.code) for d in r.dead.letters] == [(1, 2, "bad_json")]
+    assert r.stream.acked == taken
+    assert r.offsets.marks == {("t", 0): 2}
+    assert r.metrics.invalid.labels("bad_json")._value.get() == 1
+
+
+async def test_small_batch_waits_for_its_age(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=1000, max_seconds=0.05)
+    taken = events("t", 0, [line()])
+    await r.batcher.add(r.stream, taken)
+    await r.batcher.written()
+    await r.batcher.tick()
+    await r.batcher.written()
+    assert r.sink.rows == [] and r.stream.acked == []
+    await asyncio.sleep(0.06)
+    await r.batcher.tick()
+    await r.batcher.written()
+    assert len(r.sink.rows) == 1 and r.stream.acked == taken
+
+
+async def test_requested_flush_happens_at_the_next_tick(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=1000, max_seconds=60)
+    await r.batcher.add(r.stream, events("t", 0, [line()]))
+    await r.batcher.written()
+    r.batcher.request_flush()
+    await r.batcher.tick()
+    await r.batcher.written()
+    assert len(r.sink.rows) == 1
+
+
+async def test_sink_outage_is_retried_and_nothing_is_acked_before(
+    executor: ThreadPoolExecutor,
+) -> None:
+    r = rig(executor, max_rows=1)
+    r.sink.fail_next = 5
+    taken = events("t", 3, [line()])
+    await r.batcher.add(r.stream, taken)
+    await r.batcher.written()
+    assert r.sink.attempts == 6
+    assert len(r.sink.rows) == 1
+    assert r.dead.letters == []  # valid events are never dead-lettered for a sink outage
+    assert r.metrics.retries.labels("insert")._value.get() == 5
+    assert r.stream.acked == taken
+
+
+async def test_retried_insert_uses_the_same_dedup_token(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=2)
+    r.sink.fail_next = 1
+    await r.batcher.add(r.stream, events("t", 1, [line(), line()], start=40))
+    await r.batcher.written()
+    assert r.sink.tokens == ["g|t:1:40-42"]
+
+
+async def test_dead_letter_outage_holds_the_batch(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=1)
+    r.dead.fail_next = 2
+    await r.batcher.add(r.stream, events("t", 0, [record(b"[]", line())]))
+    await r.batcher.written()
+    assert len(r.dead.letters) == 1 and len(r.sink.rows) == 1
+    assert r.metrics.retries.labels("dead_letters")._value.get() == 2
+
+
+async def test_records_below_the_mark_are_acked_not_rewritten(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=1)
+    r.offsets.marks[("t", 0)] = 3  # offsets 0..2 were stored before a crash
+    taken = events("t", 0, [line(message=str(i)) for i in range(5)])
+    await r.batcher.add(r.stream, taken)
+    await r.batcher.written()
+    assert [row["message"] for row in r.sink.rows] == ["3", "4"]
+    assert r.stream.acked == taken
+    assert r.metrics.skipped._value.get() == 3
+    assert r.offsets.marks[("t", 0)] == 5
+
+
+async def test_forgotten_partition_reloads_its_mark(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=1)
+    await r.batcher.add(r.stream, events("t", 0, [line()]))
+    await r.batcher.written()
+    r.offsets.marks[("t", 0)] = 10  # another owner stored more meanwhile
+    r.batcher.forget({("t", 0)})
+    await r.batcher.add(r.stream, events("t", 0, [line(), line()], start=8))
+    await r.batcher.written()
+    assert len(r.sink.rows) == 1
+
+
+async def test_drain_gives_up_at_shutdown_and_leaves_the_batch_unacked(
+    executor: ThreadPoolExecutor,
+) -> None:
+    r = rig(executor, max_rows=1000)
+    await r.batcher.add(r.stream, events("t", 0, [line()]))
+    await r.batcher.written()
+    r.sink.fail_next = 10**9
+    assert await r.batcher.drain(0.05) is False
+    assert r.stream.acked == [] and r.sink.rows == []
+
+
+async def test_drain_writes_what_is_pending(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=1000)
+    await r.batcher.add(r.stream, events("t", 0, [line()]))
+    await r.batcher.written()
+    assert await r.batcher.drain(5) is True
+    assert len(r.sink.rows) == 1 and len(r.stream.acked) == 1
+
+
+async def test_guard_stops_the_worker_after_writing(executor: ThreadPoolExecutor) -> None:
+    r = rig(executor, max_rows=1, ratio=0.5)
+    await r.batcher.add(r.stream, events("t", 0, [record(*([b"bad"] * 150), line())]))
+    await r.batcher.written()
+    assert len(r.dead.letters) == 150 and len(r.sink.rows) == 1
+    assert len(r.stream.acked) == 1
+    assert [type(e).__name__ for e in r.fatal] == ["InvalidRatioExceeded"]
