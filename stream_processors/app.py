@@ -162,7 +162,7 @@ def create_app(
 def _wire(app: SinkApp, settings: WorkerSettings, metrics: WorkerMetrics) -> None:
     topic = app.topic(settings.topic, key_type=bytes, value_type=bytes)
     take = settings.worker_take_max_records
-    within = min(0.25, settings.worker_batch_max_seconds / 4)
+    within = min(0.1, settings.worker_batch_max_seconds / 10)
     batcher = app.batcher
 
     @app.agent(topic, name="sink", concurrency=1)

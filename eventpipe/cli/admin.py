@@ -61,7 +61,7 @@ def topics_create() -> None:
 
 @topics.command("describe")
 def topics_describe(
-    names: list[str] = typer.Argument(None, help="Topics to describe; all when omitted."),  # noqa: B008
+    names: list[str] = typer.Argument(None, help="Topics to describe; all when omitted."),
 ) -> None:
     """Partition and replica counts of the topics."""
     settings = AdminSettings()
@@ -83,7 +83,15 @@ def migrate() -> None:
     )
 
 
+def config_docs() -> None:
+    """Regenerate docs/configuration.md from the settings models."""
+    from eventpipe.config_docs import write
+
+    console.print(f"wrote {write()}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("config-docs")(config_docs)
     app.add_typer(services, name="services")
     app.add_typer(topics, name="topics")
     app.command("migrate")(migrate)

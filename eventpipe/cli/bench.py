@@ -11,7 +11,7 @@ __all__ = ["register"]
 
 
 def bench(
-    name: list[str] = typer.Option(None, "--name", "-n", help="Run only these (repeatable)."),  # noqa: B008
+    name: list[str] = typer.Option(None, "--name", "-n", help="Run only these (repeatable)."),
     smoke: bool = typer.Option(
         False, help="Tiny sizes: checks the benchmark runs, measures nothing."
     ),

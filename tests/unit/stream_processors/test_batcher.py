@@ -180,3 +180,45 @@ async def test_guard_stops_the_worker_after_writing(executor: ThreadPoolExecutor
     assert len(r.dead.letters) == 150 and len(r.sink.rows) == 1
     assert len(r.stream.acked) == 1
     assert [type(e).__name__ for e in r.fatal] == ["InvalidRatioExceeded"]
+
+
+class GatedSink(MemorySink):
+    """Blocks every write until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def write(self, columns: object, *, dedup_token: str) -> None:  # type: ignore[override]
+        self.entered.set()
+        self.gate.wait(10)
+        super().write(columns, dedup_token=dedup_token)  # type: ignore[arg-type]
+
+
+async def test_next_batch_is_gathered_while_one_is_in_flight(executor: ThreadPoolExecutor) -> None:
+    sink = GatedSink()
+    metrics, dead, offsets = WorkerMetrics(), MemoryDeadLetters(), MemoryOffsets()
+    writer = BatchWriter(
+        sink=sink, dead_letters=dead, offsets=offsets, metrics=metrics,
+        backoff=Backoff(0.001, 0.005), group="g", executor=executor,
+    )  # fmt: skip
+    batcher = Batcher(
+        writer, offsets, InvalidRatioGuard(1.0, 100), metrics, executor,
+        max_rows=2, max_seconds=60, on_fatal=lambda _e: None,
+    )  # fmt: skip
+    stream = FakeStream()
+    first = events("t", 0, [line(), line()])
+    await batcher.add(stream, first)  # launches batch 1, which blocks in the sink
+    await asyncio.get_running_loop().run_in_executor(None, sink.entered.wait, 5)
+    second = events("t", 0, [line()], start=2)
+    await batcher.add(stream, second)  # gathered while batch 1 is in flight
+    assert stream.acked == [], "nothing is acknowledged before its batch is durable"
+    sink.gate.set()
+    assert await batcher.written() is True
+    assert stream.acked == first
+    assert await batcher.drain(5) is True
+    assert stream.acked == first + second
+    assert len(sink.rows) == 3

@@ -1,0 +1,137 @@
+"""``eventpipe lag`` and ``eventpipe dlq count|show|replay``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from eventpipe.ops.dlq import as_json, count_letters, read_letters, replay_letters
+from eventpipe.ops.lag import groups_reading, measure_lag
+from eventpipe.settings import AdminSettings
+from events.topics import dlq_topic
+
+__all__ = ["register"]
+
+console = Console()
+err = Console(stderr=True)
+
+
+def lag(
+    group: list[str] = typer.Option(
+        None, "--group", "-g", help="Groups to report (default: every group reading the topic)."
+    ),
+    topic: str = typer.Option(None, help="Topic (default: EVENTPIPE_TOPIC)."),
+) -> None:
+    """Consumer lag per partition and in total, for each consumer group of the topic."""
+    settings = AdminSettings()
+    conf = settings.librdkafka_security()
+    name = topic or settings.topic
+    groups = group or groups_reading(conf, name)
+    if not groups:
+        err.print(f"no consumer group has committed offsets for {name}")
+        raise typer.Exit(1)
+    for report in measure_lag(conf, name, groups):
+        table = Table(
+            "partition", "committed", "high-water", "lag", title=f"{report.group} on {name}"
+        )
+        for p in report.partitions:
+            table.add_row(
+                str(p.partition),
+                "-" if p.committed is None else str(p.committed),
+                str(p.high),
+                str(p.lag),
+            )
+        table.add_row("total", "", "", f"[bold]{report.total}")
+        console.print(table)
+
+
+dlq = typer.Typer(
+    help="Inspect and replay the dead-letter topic (<topic>.dlq).", no_args_is_help=True
+)
+
+
+@dlq.command("count")
+def dlq_count(
+    by_reason: bool = typer.Option(
+        False, "--by-reason", help="Read every letter and count per reason code."
+    ),
+) -> None:
+    """How many dead letters the topic holds now."""
+    settings = AdminSettings()
+    counts = count_letters(
+        settings.librdkafka_security(), dlq_topic(settings.topic), by_reason=by_reason
+    )
+    table = Table("reason", "letters")
+    for key, value in sorted(counts.items(), key=lambda kv: (kv[0] != "total", kv[0])):
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@dlq.command("show")
+def dlq_show(
+    limit: int = typer.Option(20, min=1, help="Letters to show."),
+    reason: str = typer.Option(None, help="Only this reason code (bad_json, invalid_field, ...)."),
+    json_lines: bool = typer.Option(
+        False, "--json", help="One JSON object per letter, for scripts."
+    ),
+) -> None:
+    """Show dead letters, oldest first: why, where from, and the original line."""
+    settings = AdminSettings()
+    letters = read_letters(
+        settings.librdkafka_security(), dlq_topic(settings.topic), limit=limit, reason=reason
+    )
+    if json_lines:
+        for letter in letters:
+            sys.stdout.buffer.write(as_json(letter) + b"\n")
+        return
+    table = Table("offset", "reason", "field", "message", "source", "line")
+    for letter in letters:
+        raw = letter.raw.decode(errors="replace")
+        cells = (
+            f"{letter.partition}:{letter.offset}", letter.code, letter.field, letter.message,
+            letter.source, raw if len(raw) <= 80 else raw[:77] + "...",
+        )  # fmt: skip
+        table.add_row(*map(escape, cells))  # user data: never rich markup
+    console.print(table)
+
+
+@dlq.command("replay")
+def dlq_replay(
+    reason: str = typer.Option(None, help="Only letters with this reason code."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Count what would be replayed; send nothing."
+    ),
+) -> None:
+    """Publish dead letters back to the ingest topic (after a fix), each exactly once.
+
+    Letters are re-validated by the workers like any record; ones still invalid come back
+    to the dead-letter topic. Progress is saved, so a second run replays only new letters.
+    """
+    settings = AdminSettings()
+    with Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task("replay", total=None)
+        counts = replay_letters(
+            settings.librdkafka_security(), dlq_topic(settings.topic), settings.topic,
+            reason=reason, dry_run=dry_run,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    verb = "would replay" if dry_run else "replayed"
+    err.print(
+        f"{verb} {counts['replayed']} letter(s) to {settings.topic}; skipped {counts['skipped']}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lag")(lag)
+    app.add_typer(dlq, name="dlq")

@@ -1,0 +1,1 @@
+"""Operator tools behind ``eventpipe lag`` and ``eventpipe dlq``."""

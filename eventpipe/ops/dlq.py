@@ -1,0 +1,243 @@
+"""The dead-letter topic: count, read and replay its letters.
+
+A dead letter's value is the original bytes of the offending line; its headers say why
+(``eventpipe.reason.*``) and where it came from (``eventpipe.source.*``). Replaying
+publishes each original line again, as a one-line record, to the ingest topic — after a
+fix upstream — where it is validated again like any other record. Replay commits its
+progress in its own consumer group, so running it twice does not publish twice.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
+
+from eventpipe.kafka import PARTITIONER
+from events.topics import (
+    H_CODE,
+    H_FIELD,
+    H_LINE,
+    H_MESSAGE,
+    H_OFFSET,
+    H_PARTITION,
+    H_TIME,
+    H_TOPIC,
+)
+
+__all__ = [
+    "CHECKPOINT",
+    "REPLAY_GROUP",
+    "DeadLetterView",
+    "as_json",
+    "count_letters",
+    "read_letters",
+    "replay_letters",
+]
+
+REPLAY_GROUP = "eventpipe-dlq-replay"
+H_REPLAYED_FROM = "eventpipe.replayed_from"
+_COMPONENT = re.compile(rb'"component"\s*:\s*"([a-z0-9][a-z0-9_.-]{0,63})"')
+
+
+@dataclass(frozen=True)
+class DeadLetterView:
+    partition: int
+    offset: int
+    raw: bytes
+    code: str
+    field: str
+    message: str
+    source: str  # topic:partition:offset:line
+    dead_lettered_ms: int
+
+    @classmethod
+    def of(cls, msg: Message) -> DeadLetterView:
+        h = {k: _text(v) for k, v in list(msg.headers() or [])}
+        source = ":".join(h.get(k, "?") for k in (H_TOPIC, H_PARTITION, H_OFFSET, H_LINE))
+        return cls(
+            msg.partition() or 0, msg.offset() or 0, msg.value() or b"", h.get(H_CODE, "?"),
+            h.get(H_FIELD, ""), h.get(H_MESSAGE, ""), source, int(h.get(H_TIME, "0") or 0),
+        )  # fmt: skip
+
+
+def _text(value: str | bytes | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value or ""
+
+
+def _ends(consumer: Consumer, topic: str, timeout: float) -> dict[int, tuple[int, int]]:
+    partitions = consumer.list_topics(topic, timeout=timeout).topics[topic].partitions
+    return {
+        p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+        for p in partitions
+    }
+
+
+def _consume_to_end(
+    consumer: Consumer,
+    starts: Mapping[int, int],
+    ends: Mapping[int, int],
+    topic: str,
+    timeout: float,
+) -> Iterator[Message]:
+    todo = {p: end for p, end in ends.items() if starts[p] < end}
+    consumer.assign([TopicPartition(topic, p, starts[p]) for p in todo])
+    deadline = time.monotonic() + timeout
+    while todo:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{topic}: could not read partitions {sorted(todo)} to the end")
+        for msg in consumer.consume(500, timeout=1.0):
+            if msg.error() or msg.partition() not in todo:
+                continue
+            deadline = time.monotonic() + timeout
+            yield msg
+            if (msg.offset() or 0) + 1 >= todo[msg.partition() or 0]:
+                todo.pop(msg.partition() or 0, None)
+
+
+def count_letters(
+    conf: Mapping[str, Any], dlq: str, *, by_reason: bool = False, timeout: float = 30.0
+) -> Counter[str]:
+    """Letters in the topic now: total under ``"total"``, and per reason code if asked."""
+    consumer = Consumer({**conf, "group.id": "eventpipe-dlq-reader", "enable.auto.commit": False})
+    try:
+        ends = _ends(consumer, dlq, timeout)
+        counts: Counter[str] = Counter(total=sum(high - low for low, high in ends.values()))
+        if by_reason:
+            starts = {p: lo for p, (lo, _) in ends.items()}
+            stops = {p: hi for p, (_, hi) in ends.items()}
+            for msg in _consume_to_end(consumer, starts, stops, dlq, timeout):
+                counts[DeadLetterView.of(msg).code] += 1
+        return counts
+    finally:
+        consumer.close()
+
+
+def read_letters(
+    conf: Mapping[str, Any],
+    dlq: str,
+    *,
+    limit: int,
+    reason: str | None = None,
+    timeout: float = 30.0,
+) -> list[DeadLetterView]:
+    """Up to ``limit`` letters, oldest first per partition, optionally of one reason code."""
+    consumer = Consumer({**conf, "group.id": "eventpipe-dlq-reader", "enable.auto.commit": False})
+    out: list[DeadLetterView] = []
+    try:
+        ends = _ends(consumer, dlq, timeout)
+        starts = {p: lo for p, (lo, _) in ends.items()}
+        for msg in _consume_to_end(
+            consumer, starts, {p: hi for p, (_, hi) in ends.items()}, dlq, timeout
+        ):
+            letter = DeadLetterView.of(msg)
+            if reason is None or letter.code == reason:
+                out.append(letter)
+                if len(out) >= limit:
+                    break
+        return out
+    finally:
+        consumer.close()
+
+
+def replay_letters(
+    conf: Mapping[str, Any],
+    dlq: str,
+    ingest: str,
+    *,
+    reason: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    timeout: float = 30.0,
+) -> Counter[str]:
+    """Publish the letters not replayed before back to ``ingest``. Blocking.
+
+    Progress is committed every :data:`CHECKPOINT` letters, each time only after Kafka
+    acknowledged everything sent so far, so an interrupted replay resumes without
+    publishing anything twice. Returns counts ``replayed`` and ``skipped`` (other reasons).
+    """
+    consumer = Consumer({**conf, "group.id": REPLAY_GROUP, "enable.auto.commit": False})
+    producer = Producer(
+        {**conf, "partitioner": PARTITIONER, "enable.idempotence": True, "acks": "all"}
+    )
+    counts: Counter[str] = Counter(replayed=0, skipped=0)
+    try:
+        ends = _ends(consumer, dlq, timeout)
+        starts = _resume_points(consumer, dlq, ends, timeout)
+        total = sum(ends[p][1] - starts[p] for p in ends)
+        reached: dict[int, int] = {}
+        for done, msg in enumerate(
+            _consume_to_end(consumer, starts, {p: hi for p, (_, hi) in ends.items()}, dlq, timeout),
+            1,
+        ):
+            letter = DeadLetterView.of(msg)
+            if reason is not None and letter.code != reason:
+                counts["skipped"] += 1
+            else:
+                counts["replayed"] += 1
+                if not dry_run:
+                    _republish(producer, ingest, msg)
+            reached[letter.partition] = letter.offset + 1
+            progress(done, total)
+            if not dry_run and done % CHECKPOINT == 0:
+                _checkpoint(consumer, producer, dlq, reached, timeout)
+        if not dry_run:
+            _checkpoint(consumer, producer, dlq, reached, timeout)
+        return counts
+    finally:
+        consumer.close()
+
+
+CHECKPOINT = 1_000
+
+
+def _resume_points(
+    consumer: Consumer, dlq: str, ends: Mapping[int, tuple[int, int]], timeout: float
+) -> dict[int, int]:
+    committed = consumer.committed([TopicPartition(dlq, p) for p in ends], timeout=timeout)
+    low = {p: lo for p, (lo, _) in ends.items()}
+    return {tp.partition: max(tp.offset, low[tp.partition]) for tp in committed}
+
+
+def _checkpoint(
+    consumer: Consumer, producer: Producer, dlq: str, reached: Mapping[int, int], timeout: float
+) -> None:
+    if producer.flush(timeout):
+        raise TimeoutError("replayed records were not all acknowledged; progress not saved")
+    if reached:
+        offsets = [TopicPartition(dlq, p, o) for p, o in reached.items()]
+        consumer.commit(offsets=offsets, asynchronous=False)
+
+
+def _republish(producer: Producer, ingest: str, msg: Message) -> None:
+    raw = msg.value() or b""
+    match = _COMPONENT.search(raw)
+    key = match.group(1) if match else None
+    origin = f"{msg.topic()}:{msg.partition()}:{msg.offset()}".encode()
+    while True:
+        try:
+            producer.produce(ingest, value=raw, key=key, headers=[(H_REPLAYED_FROM, origin)])
+            return
+        except BufferError:
+            producer.poll(0.5)
+
+
+def as_json(letter: DeadLetterView) -> bytes:
+    return orjson.dumps(
+        {
+            "partition": letter.partition,
+            "offset": letter.offset,
+            "reason": {"code": letter.code, "field": letter.field, "message": letter.message},
+            "source": letter.source,
+            "dead_lettered_ms": letter.dead_lettered_ms,
+            "raw": letter.raw.decode(errors="replace"),
+        }
+    )

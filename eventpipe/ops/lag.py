@@ -1,0 +1,85 @@
+"""Consumer lag: per partition and in total, for the groups reading a topic.
+
+Lag of a partition = its high-water mark - the group's committed offset (a partition the
+group never committed counts from the log start). Read with the admin API and watermark
+requests; nothing joins the group, so asking never triggers a rebalance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+__all__ = ["GroupLag", "PartitionLag", "groups_reading", "measure_lag"]
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    partition: int
+    committed: int | None
+    high: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class GroupLag:
+    group: str
+    topic: str
+    partitions: tuple[PartitionLag, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(p.lag for p in self.partitions)
+
+
+def groups_reading(conf: Mapping[str, Any], topic: str, *, timeout: float = 10.0) -> list[str]:
+    """Consumer groups that have committed offsets for ``topic``."""
+    admin = AdminClient(dict(conf))
+    listed = admin.list_consumer_groups(request_timeout=timeout).result()
+    found = []
+    for group in sorted(g.group_id for g in listed.valid):
+        offsets = _committed(admin, group, timeout)
+        if any(tp.topic == topic for tp in offsets):
+            found.append(group)
+    return found
+
+
+def _committed(admin: AdminClient, group: str, timeout: float) -> list[TopicPartition]:
+    request = [ConsumerGroupTopicPartitions(group)]
+    future = admin.list_consumer_group_offsets(request, request_timeout=timeout)[group]
+    return list(future.result().topic_partitions or [])
+
+
+def measure_lag(
+    conf: Mapping[str, Any], topic: str, groups: Iterable[str], *, timeout: float = 10.0
+) -> list[GroupLag]:
+    """Lag of each group on each partition of ``topic``. Blocking."""
+    admin = AdminClient(dict(conf))
+    probe = Consumer({**conf, "group.id": "eventpipe-lag-probe", "enable.auto.commit": False})
+    try:
+        partitions = sorted(probe.list_topics(topic, timeout=timeout).topics[topic].partitions)
+        marks = {
+            p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+            for p in partitions
+        }
+        out = []
+        for group in groups:
+            committed = {
+                tp.partition: tp.offset
+                for tp in _committed(admin, group, timeout)
+                if tp.topic == topic and tp.offset >= 0
+            }
+            rows = tuple(
+                PartitionLag(
+                    p, committed.get(p), marks[p][1], marks[p][1] - committed.get(p, marks[p][0])
+                )
+                for p in partitions
+            )
+            out.append(GroupLag(group, topic, rows))
+        return out
+    finally:
+        probe.close()

@@ -1,0 +1,137 @@
+"""``eventpipe lag`` and ``eventpipe dlq`` against the real broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from eventpipe.kafka import PARTITIONER
+from eventpipe.ops.dlq import count_letters, read_letters, replay_letters
+from eventpipe.ops.lag import groups_reading, measure_lag
+from events.errors import InvalidEvent
+from events.topics import dlq_topic
+from stream_processors.deadletters import KafkaDeadLetters
+from stream_processors.decode import DeadLetter
+from tests.support.kafka import read_all
+from tests.support.names import unique
+from tests.support.services import ROOT
+
+
+def produce_plain(conf: dict[str, Any], topic: str, n: int) -> None:
+    producer = Producer({**conf, "partitioner": PARTITIONER})
+    for i in range(n):
+        producer.produce(
+            topic, key=f"svc-{i % 7}".encode(), value=b'{"component":"x","message":"m"}'
+        )
+    assert producer.flush(30) == 0
+
+
+def test_lag_per_partition_and_total(kafka_conf: dict[str, Any], topic: str) -> None:
+    produce_plain(kafka_conf, topic, 120)
+    group = unique("lag")
+    consumer = Consumer({**kafka_conf, "group.id": group, "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    read = 0
+    high0 = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+    while read < min(3, high0):
+        for msg in consumer.consume(10, timeout=2):
+            read += 1
+    consumer.commit(offsets=[TopicPartition(topic, 0, read)], asynchronous=False)
+    consumer.close()
+    assert group in groups_reading(kafka_conf, topic)
+    (report,) = measure_lag(kafka_conf, topic, [group])
+    assert report.total == 120 - read
+    by_partition = {p.partition: p for p in report.partitions}
+    assert by_partition[0].committed == read and by_partition[0].lag == high0 - read
+    assert sum(p.high for p in report.partitions) == 120
+
+    env = {
+        **os.environ,
+        "EVENTPIPE_KAFKA_BOOTSTRAP": kafka_conf["bootstrap.servers"],
+        "COLUMNS": "200",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "eventpipe", "lag", "--topic", topic, "--group", group],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert "total" in out and str(120 - read) in out
+
+
+def letters(topic: str, specs: list[tuple[bytes, str, str]]) -> list[DeadLetter]:
+    return [
+        DeadLetter(raw, InvalidEvent(code, field, "why"), topic, 1, 10 + i, 2)
+        for i, (raw, code, field) in enumerate(specs)
+    ]  # type: ignore[arg-type]
+
+
+def test_dlq_count_show_and_replay_exactly_once(kafka_conf: dict[str, Any], topic: str) -> None:
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    sender.publish(
+        letters(
+            topic,
+            [
+                (b'{"component":"payments","mesage":"typo"}', "missing_field", "message"),
+                (
+                    b'{"component":"orders","message":"x","severity":"notice"}',
+                    "invalid_field",
+                    "severity",
+                ),
+                (b"{broken", "bad_json", ""),
+            ],
+        )
+    )
+    counts = count_letters(kafka_conf, dlq_topic(topic), by_reason=True)
+    assert counts == {"total": 3, "missing_field": 1, "invalid_field": 1, "bad_json": 1}
+    shown = read_letters(kafka_conf, dlq_topic(topic), limit=10, reason="invalid_field")
+    assert [(s.code, s.field, s.source) for s in shown] == [
+        ("invalid_field", "severity", f"{topic}:1:11:2")
+    ]
+
+    first = replay_letters(kafka_conf, dlq_topic(topic), topic, reason=None)
+    assert first["replayed"] == 3
+    assert replay_letters(kafka_conf, dlq_topic(topic), topic)["replayed"] == 0  # progress saved
+    sender.publish(
+        letters(topic, [(b'{"component":"users","message":"late"}', "invalid_field", "user")])
+    )
+    assert replay_letters(kafka_conf, dlq_topic(topic), topic)["replayed"] == 1
+    sender.close()
+
+    replayed = read_all(kafka_conf, topic)
+    assert sorted(m.value() for m in replayed) == sorted(
+        [
+            b'{"component":"payments","mesage":"typo"}',
+            b'{"component":"orders","message":"x","severity":"notice"}',
+            b"{broken",
+            b'{"component":"users","message":"late"}',
+        ]
+    )
+    keys = {m.value(): m.key() for m in replayed}
+    assert keys[b'{"component":"orders","message":"x","severity":"notice"}'] == b"orders"
+    assert keys[b"{broken"] is None
+    assert all(
+        dict(m.headers())["eventpipe.replayed_from"].startswith(dlq_topic(topic).encode())
+        for m in replayed
+    )
+
+
+def test_dlq_replay_cli_with_progress(kafka_conf: dict[str, Any], topic: str) -> None:
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    sender.publish(
+        letters(topic, [(b'{"component":"a","message":"m"}', "invalid_field", "x")] * 25)
+    )
+    sender.close()
+    env = {
+        **os.environ,
+        "EVENTPIPE_KAFKA_BOOTSTRAP": kafka_conf["bootstrap.servers"],
+        "EVENTPIPE_TOPIC": topic,
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "eventpipe", "dlq", "replay", "--reason", "invalid_field"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert "replayed 25 letter(s)" in run.stderr
+    assert len(read_all(kafka_conf, topic)) == 25
