@@ -1,0 +1,87 @@
+"""Shaping aggregates that storage computed: the stats roll-up and zero-filled buckets.
+
+Pure. Storage counts (in ClickHouse: one ``GROUP BY`` each); these functions only arrange
+those counts into the response: the stats cube (component x kind x severity, a few hundred
+rows at most) is summed per dimension, and buckets with no events are filled with zeros.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from events.model import KINDS, SEVERITIES
+from query_api.errors import BadRequest
+from query_api.filters import EventFilter
+from query_api.repository import INTERVAL_MS, Bucket, GroupBy, Interval, Series, Stats
+
+__all__ = ["CubeRow", "fill_series", "roll_up"]
+
+#: (component, kind, severity, count, first ts_ms, last ts_ms)
+CubeRow = tuple[str, str, str, int, int, int]
+
+
+def roll_up(cube: Iterable[CubeRow]) -> Stats:
+    """Stats from per-(component, kind, severity) counts; every severity and kind listed."""
+    by_severity: Counter[str] = Counter(dict.fromkeys(SEVERITIES, 0))
+    by_kind: Counter[str] = Counter(dict.fromkeys(KINDS, 0))
+    by_component: Counter[str] = Counter()
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for component, kind, severity, count, first, last in cube:
+        by_severity[severity] += count
+        by_kind[kind] += count
+        by_component[component] += count
+        firsts.append(first)
+        lasts.append(last)
+    return Stats(
+        total=sum(by_component.values()),
+        by_severity=dict(by_severity),
+        by_component=dict(sorted(by_component.items(), key=lambda kv: (-kv[1], kv[0]))),
+        by_kind=dict(by_kind),
+        first_ms=min(firsts, default=None),
+        last_ms=max(lasts, default=None),
+    )
+
+
+def _groups(group_by: GroupBy | None, seen: Iterable[str], where: EventFilter) -> list[str]:
+    if group_by == "severity":
+        return list(SEVERITIES)
+    if group_by == "kind":
+        return list(KINDS)
+    return sorted(set(seen) | set(where.components) - {""})
+
+
+def fill_series(
+    counts: Iterable[tuple[int, str, int]],
+    where: EventFilter,
+    interval: Interval,
+    group_by: GroupBy | None,
+    max_buckets: int,
+) -> Series:
+    """Buckets from ``since`` (or the first event) to ``until`` (or the last), zeros included.
+
+    ``counts`` holds ``(bucket start ms, group, count)``; the group is ``''`` without
+    ``group_by``. Raises :class:`BadRequest` when the range needs more than ``max_buckets``.
+    """
+    step = INTERVAL_MS[interval]
+    table: dict[int, Counter[str]] = {}
+    for start, group, count in counts:
+        table.setdefault(start, Counter())[group] += count
+    low = where.since_ms if where.since_ms is not None else min(table, default=None)
+    high = where.until_ms if where.until_ms is not None else max(table, default=-step) + step
+    if low is None or high <= low:
+        return Series(interval, group_by, [])
+    first = low // step * step
+    if (high - first) // step > max_buckets:
+        raise BadRequest(
+            f"{interval} buckets over this range would be more than {max_buckets}: "
+            "narrow since/until or use a coarser interval"
+        )
+    names = _groups(group_by, (g for c in table.values() for g in c), where)
+    buckets = []
+    for start in range(first, high, step):
+        found = table.get(start, Counter())
+        groups = {name: found.get(name, 0) for name in names} if group_by else None
+        buckets.append(Bucket(start, sum(found.values()), groups))
+    return Series(interval, group_by, buckets)

@@ -1,0 +1,39 @@
+"""Serving the API with uvicorn: the app factory each worker process calls, and ``serve``."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from eventpipe.logs import configure, get_logger
+from query_api.app import create_app
+from query_api.settings import ApiSettings
+
+__all__ = ["build", "serve"]
+
+log = get_logger(__name__)
+
+
+def build() -> FastAPI:
+    """uvicorn's factory: settings from the environment, logging, then the app.
+
+    Called once per worker process; ClickHouse is opened by the app's lifespan.
+    """
+    settings = ApiSettings()
+    configure(settings, service="api")
+    return create_app(settings)
+
+
+def serve(settings: ApiSettings, *, host: str, port: int, workers: int) -> None:
+    """Run uvicorn until SIGINT/SIGTERM (it installs the handlers). Blocking."""
+    configure(settings, service="api")
+    log.info("serving the read API", host=host, port=port, workers=workers)
+    uvicorn.run(
+        "query_api.server:build",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # keep eventpipe's structured logging
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,53 @@
+"""Settings of the read API (``eventpipe api``): ``EVENTPIPE_API_*`` plus ClickHouse and logs.
+
+Tokens come from ``api_tokens_file`` and/or ``api_tokens`` (see :mod:`query_api.auth` for
+the format). With neither, every data request is refused (401) unless
+``api_allow_anonymous`` is set, which grants anonymous callers every component — meant for a
+laptop, never for a shared deployment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+
+from eventpipe.config import ClickHouseConnection, LogSettings
+
+__all__ = ["ApiSettings"]
+
+
+class ApiSettings(ClickHouseConnection, LogSettings):
+    api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    api_workers: int = Field(
+        default=1, ge=1, le=64, description="uvicorn worker processes (one event loop each)."
+    )
+    api_tokens_file: Path | None = Field(
+        default=None, description="File of bearer tokens: one `TOKEN=component,...|*` a line."
+    )
+    api_tokens: SecretStr | None = Field(
+        default=None, description="Bearer tokens inline, `TOKEN=scope` entries separated by `;`."
+    )
+    api_allow_anonymous: bool = Field(
+        default=False,
+        description="Let requests without a token read every component (development only).",
+    )
+    api_clickhouse_threads: int = Field(
+        default=4, ge=1, le=64, description="Threads (one ClickHouse connection each) per worker."
+    )
+    api_query_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds ClickHouse may spend on one read (then 503)."
+    )
+    api_startup_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for ClickHouse when starting."
+    )
+    api_max_query_length: int = Field(
+        default=4096, ge=16, description="Longest accepted `q`, in characters."
+    )
+    api_max_buckets: int = Field(
+        default=10_000, ge=1, description="Most buckets one timeseries response may hold."
+    )
+    api_root_path: str = Field(
+        default="", description="Path prefix when served behind a proxy (ASGI root_path)."
+    )

@@ -1,0 +1,125 @@
+"""clickhouse-driver behind a few threads: async queries that never block the event loop.
+
+clickhouse-driver is synchronous and a ``Client`` is not thread-safe, so each worker thread
+of a small pool owns one client (created on first use); coroutines hand their query to the
+pool. Opened in the app's lifespan (:meth:`ClickHouseStore.start`), closed with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, Protocol
+
+from clickhouse_driver import Client
+from clickhouse_driver.errors import Error as DriverError
+from clickhouse_driver.errors import ServerException
+
+from eventpipe.config import ClickHouseConnection
+from query_api.errors import StoreUnavailable
+from storage.client import capabilities, connect, wait_until_ready
+from storage.version import Capabilities
+
+__all__ = ["ClickHouseStore", "QueryObserver", "RowSource"]
+
+#: Called after each query with its name, seconds taken and whether it failed.
+QueryObserver = Callable[[str, float, bool], None]
+_TIMEOUT_CODES: Final = frozenset({159, 160})  # TIMEOUT_EXCEEDED, TOO_SLOW
+
+
+class RowSource(Protocol):
+    """What the repository needs from storage: rows of a bound query, and a ping."""
+
+    async def rows(self, name: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` with ``params`` substituted as clickhouse-driver does."""
+        ...
+
+    async def ping(self) -> bool: ...
+
+
+class ClickHouseStore:
+    """Runs SQL on ClickHouse from async code. See the module docstring."""
+
+    def __init__(
+        self,
+        connection: ClickHouseConnection,
+        *,
+        threads: int,
+        query_timeout: float,
+        observe: QueryObserver | None = None,
+    ) -> None:
+        self._connection = connection
+        self._settings = {"max_execution_time": max(1, int(query_timeout))}
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="clickhouse")
+        self._local = threading.local()
+        self._clients: list[Client] = []
+        self._lock = threading.Lock()
+        self._observe = observe or (lambda name, seconds, failed: None)
+        self.caps: Capabilities | None = None
+
+    async def start(self, wait_seconds: float) -> Capabilities:
+        """Wait (at most ``wait_seconds``) until the server answers; learn its capabilities."""
+        self.caps = await self._run(lambda client: wait_until_ready(client, wait_seconds))
+        return self.caps
+
+    async def close(self) -> None:
+        """Disconnect every client and stop the threads (waits for running queries)."""
+        await asyncio.get_running_loop().run_in_executor(None, self._shutdown)
+
+    async def ping(self) -> bool:
+        """Whether the server answers a trivial query now."""
+        try:
+            await self._run(capabilities)
+        except (StoreUnavailable, DriverError, OSError, EOFError):
+            return False
+        return True
+
+    async def rows(self, name: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``sql``; ``name`` labels the query in metrics and logs."""
+        rows: list[tuple[Any, ...]] = await self._run(
+            lambda client: self._query(client, name, sql, params)
+        )
+        return rows
+
+    # --- worker threads --------------------------------------------------------------------
+
+    async def _run(self, job: Callable[[Client], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._with_client, job)
+
+    def _with_client(self, job: Callable[[Client], Any]) -> Any:
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = connect(self._connection, **self._settings)
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        try:
+            return job(client)
+        except ServerException as exc:
+            if exc.code in _TIMEOUT_CODES:
+                raise StoreUnavailable("ClickHouse did not finish the query in time") from exc
+            raise
+        except (DriverError, OSError, EOFError) as exc:
+            client.disconnect()  # the next query reconnects
+            raise StoreUnavailable(f"ClickHouse is unavailable: {exc}") from exc
+
+    def _query(self, client: Client, name: str, sql: str, params: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        failed = True
+        try:
+            result = client.execute(sql, params)
+            failed = False
+            return result
+        finally:
+            self._observe(name, time.perf_counter() - started, failed)
+
+    def _shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.disconnect()

@@ -1,0 +1,82 @@
+"""Times as readers write them: ``2018-1-1``, ``2024-03-05T10:00``, RFC 3339, epoch ms.
+
+A date alone denotes its whole UTC day; a date-time (naive means UTC) denotes one
+millisecond. :class:`Span` keeps both ends so callers can choose: ``until`` excludes a
+date-time but includes the whole of a date; ``since`` starts at either.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Final
+
+from events.rules import EPOCH
+
+__all__ = ["Span", "format_ms", "parse_time"]
+
+_DAY_MS: Final = 86_400_000
+_MAX_EPOCH_DIGITS: Final = 15
+_TEXT: Final = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"\s*(Z|z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """``[start_ms, end_ms)``: a whole day for a date, one millisecond for a date-time."""
+
+    start_ms: int
+    end_ms: int
+    date_only: bool
+
+
+def _offset(text: str | None) -> timezone:
+    if text is None or text in "Zz":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:])
+    return timezone(sign * timedelta(minutes=minutes))
+
+
+def parse_time(text: str) -> Span:
+    """Parse a reader's time; raises ``ValueError`` with a message for anything else."""
+    text = text.strip()
+    if text.isdigit() and len(text) <= _MAX_EPOCH_DIGITS:
+        ms = int(text)
+        return Span(ms, ms + 1, date_only=False)
+    match = _TEXT.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"not a time: {text!r} (use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM] "
+            "or epoch milliseconds)"
+        )
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=_offset(offset),
+        )
+    except ValueError as exc:
+        raise ValueError(f"not a time: {text!r} ({exc})") from None
+    ms = (moment - EPOCH) // timedelta(milliseconds=1)
+    if hour is None:
+        return Span(ms, ms + _DAY_MS, date_only=True)
+    return Span(ms, ms + 1, date_only=False)
+
+
+def format_ms(ms: int) -> str:
+    """Epoch milliseconds as RFC 3339 UTC with milliseconds (``...T10:00:00.000Z``)."""
+    seconds, millis = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from query_api.settings import ApiSettings
+
+
+def test_environment_variables_configure_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTPIPE_API_PORT", "9100")
+    monkeypatch.setenv("EVENTPIPE_API_TOKENS_FILE", "/etc/eventpipe/tokens")
+    monkeypatch.setenv("EVENTPIPE_API_TOKENS", "a=*")
+    monkeypatch.setenv("EVENTPIPE_API_ALLOW_ANONYMOUS", "false")
+    monkeypatch.setenv("EVENTPIPE_CLICKHOUSE_DATABASE", "events_db")
+    settings = ApiSettings()
+    assert settings.api_port == 9100
+    assert settings.api_tokens_file == Path("/etc/eventpipe/tokens")
+    assert settings.api_tokens is not None and settings.api_tokens.get_secret_value() == "a=*"
+    assert "a=*" not in repr(settings)
+    assert settings.api_allow_anonymous is False
+    assert settings.clickhouse_database == "events_db"
+
+
+def test_safe_defaults_and_bounds() -> None:
+    settings = ApiSettings()
+    assert (settings.api_host, settings.api_allow_anonymous, settings.api_tokens) == (
+        "127.0.0.1",
+        False,
+        None,
+    )
+    with pytest.raises(ValidationError):
+        ApiSettings(api_port=0)
+    with pytest.raises(ValidationError):
+        ApiSettings(api_clickhouse_threads=0)
