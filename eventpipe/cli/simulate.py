@@ -1,0 +1,154 @@
+"""``eventpipe simulate``: simulated services publishing events (demo and load generator)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from eventpipe.kafka import describe_topics
+from eventpipe.logs import configure, get_logger
+from producers.settings import SimulatorSettings
+from producers.simulator.run import SimulationProgress, SimulationSummary, run_simulation
+
+__all__ = ["register"]
+
+console = Console(stderr=True)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # finish cleanly: close, deliver, summarise
+_LOG_EVERY = 10.0  # seconds between progress lines with --quiet
+
+
+def simulate(
+    rate: float = typer.Option(None, help="Target events/s, all services together."),
+    duration: float = typer.Option(None, help="Stop after this many seconds."),
+    count: int = typer.Option(None, help="Stop after this many events."),
+    services: str = typer.Option(None, help="Comma-separated services (payments,orders,users)."),
+    seed: int = typer.Option(None, help="Seed: the same seed, the same events."),
+    bursts: bool = typer.Option(None, "--bursts/--steady", help="Random bursts and pauses."),
+    topic: str = typer.Option(None, help="Ingest topic."),
+    wait: float = typer.Option(30.0, help="Seconds to wait for Kafka and the topic."),
+    quiet: bool = typer.Option(False, help="No progress bar: a log line every 10 s."),
+) -> None:
+    """Simulate services emitting events until the count or duration is reached (or Ctrl-C).
+
+    Every option also comes from the environment (EVENTPIPE_SIMULATE_RATE, ...).
+    """
+    given: dict[str, Any] = {
+        "simulate_rate": rate,
+        "simulate_duration": duration,
+        "simulate_count": count,
+        "simulate_services": services,
+        "simulate_seed": seed,
+        "simulate_bursts": bursts,
+        "topic": topic,
+    }
+    settings = SimulatorSettings(**{k: v for k, v in given.items() if v is not None})
+    configure(settings, service="simulator")
+    _wait_for_topic(settings, wait)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        summary = _logging_progress(settings, stop) if quiet else _with_progress(settings, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _print_summary(settings, summary)
+    if summary.producer.failed:
+        raise typer.Exit(1)
+
+
+def _wait_for_topic(settings: SimulatorSettings, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    conf = settings.librdkafka_security()
+    while True:
+        try:
+            if describe_topics(conf, [settings.topic], timeout=5.0):
+                return
+            problem = f"topic {settings.topic} does not exist (run `eventpipe topics create`)"
+        except Exception as exc:  # KafkaException: the broker is not reachable yet
+            problem = f"Kafka at {settings.kafka_bootstrap} not reachable: {exc}"
+        if time.monotonic() >= deadline:
+            console.print(f"[red]{problem}[/red]")
+            raise typer.Exit(2)
+        time.sleep(1.0)
+
+
+def _logging_progress(settings: SimulatorSettings, stop: threading.Event) -> SimulationSummary:
+    # No terminal (a service, a stack child): a log line now and then instead of a bar.
+    log = get_logger("simulator")
+
+    def show(update: SimulationProgress) -> None:
+        log.info(
+            "simulating",
+            emitted=update.emitted,
+            rate=round(update.rate),
+            phase=update.phase,
+            elapsed=round(update.elapsed, 1),
+        )
+
+    return run_simulation(settings, on_progress=show, stop=stop, report_every=_LOG_EVERY)
+
+
+def _with_progress(settings: SimulatorSettings, stop: threading.Event) -> SimulationSummary:
+    total: float | None = settings.simulate_count or settings.simulate_duration
+    columns: list[Any] = [
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[phase]:<11}"),
+        BarColumn(),
+        TextColumn("{task.fields[emitted]:>12,} events"),
+        TextColumn("[cyan]{task.fields[rate]:>10,.0f} events/s"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("simulate", total=total, phase="starting", emitted=0, rate=0.0)
+
+        def show(update: SimulationProgress) -> None:
+            _show(progress, task, settings, update)
+
+        return run_simulation(settings, on_progress=show, stop=stop)
+
+
+def _show(
+    progress: Progress, task: TaskID, settings: SimulatorSettings, update: SimulationProgress
+) -> None:
+    done = update.emitted if settings.simulate_count else update.elapsed
+    progress.update(
+        task, completed=done, phase=update.phase, emitted=update.emitted, rate=update.rate
+    )
+
+
+def _print_summary(settings: SimulatorSettings, summary: SimulationSummary) -> None:
+    stats = summary.producer
+    table = Table(title=f"simulated {', '.join(settings.simulate_services)} → {settings.topic}")
+    table.add_column("what")
+    table.add_column("events", justify="right")
+    for heading, counts in (
+        ("service", summary.by_service),
+        ("kind", summary.by_kind),
+        ("severity", summary.by_severity),
+    ):
+        for key, value in sorted(counts.items()):
+            table.add_row(f"{heading} {key}", f"{value:,}")
+    table.add_section()
+    table.add_row("emitted", f"{summary.emitted:,} in {summary.seconds:.1f} s")
+    table.add_row("achieved rate", f"{summary.rate:,.0f} events/s")
+    table.add_row("delivered / failed", f"{stats.delivered:,} / {stats.failed:,}")
+    table.add_row("Kafka records", f"{stats.records:,}")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)

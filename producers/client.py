@@ -1,0 +1,299 @@
+"""``EventProducer``: validated events to Kafka, packed per component, delivered or reported.
+
+The hot path (:meth:`EventProducer.emit`) runs in the caller's thread and never waits for
+the network: validate (``events.wire``), set the emit time, then encode the event with its
+new ``event_id`` straight into the component's open record (:mod:`producers.lines`).
+Records go to librdkafka when full or after the linger time; two background threads serve
+delivery reports and lingering records.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import sys
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from time import monotonic, time_ns
+from types import TracebackType
+from typing import Any
+
+from confluent_kafka import KafkaException
+
+from events.errors import InvalidEvent
+from events.model import Event
+from events.wire import WireEvent, validate_wire
+from producers.background import Lingerer, Poller
+from producers.delivery import DeliveryFailure, DeliveryTracker, ProducerStats, Waiter
+from producers.errors import FlushTimeout, ProducerClosed, ProducerFailed, QueueFull
+from producers.helpers import EventHelpers, EventInput
+from producers.kafka import KafkaClient, create_kafka_client
+from producers.kafka_errors import KafkaErrors
+from producers.packer import RecordPacker
+from producers.settings import ProducerSettings
+
+__all__ = ["EventProducer"]
+
+_BACKOFF = 0.005  # seconds between offers while the local queue is full
+_OPEN: weakref.WeakSet[EventProducer] = weakref.WeakSet()
+
+
+class EventProducer(EventHelpers[str]):
+    """Publishes events to the ingest topic. Thread-safe; use one per process.
+
+    ``emit(event)`` and the helpers ``log``/``error``/``event``/``access`` return the event
+    id once the event is *accepted*: from then on it is either delivered or reported failed
+    (``on_failure`` callback, :meth:`stats`, the ``producers.delivery`` log) — never
+    dropped silently. Call :meth:`close` (or use ``with``) to deliver what is left.
+
+    ``kafka`` replaces the confluent-kafka handle (tests use :class:`~producers.MemoryKafka`);
+    ``kafka_config`` adds librdkafka options that cannot come from settings (``stats_cb``).
+    """
+
+    def __init__(
+        self,
+        settings: ProducerSettings | None = None,
+        *,
+        on_failure: Callable[[DeliveryFailure], None] | None = None,
+        kafka: KafkaClient | None = None,
+        kafka_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings = settings or ProducerSettings()
+        self._topic = settings.topic
+        self._environment = settings.producer_environment
+        self._block_timeout = settings.producer_block_timeout
+        # librdkafka reports every record within message.timeout.ms; 5 s covers the report.
+        self._flush_timeout = settings.producer_delivery_timeout_ms / 1000 + 5.0
+        self._errors = KafkaErrors(on_fatal=self._fail)
+        self._tracker = DeliveryTracker(on_failure)
+        # Not `kafka or ...`: a client with nothing queued has len() 0 and is falsy.
+        self._kafka = (
+            kafka
+            if kafka is not None
+            else create_kafka_client(settings, on_error=self._errors, extra=kafka_config)
+        )
+        self._packer = RecordPacker(
+            self._ship,
+            max_events=settings.producer_record_events,
+            max_bytes=settings.producer_record_bytes,
+            linger=settings.producer_linger_ms / 1000,
+            on_open=self._wake_lingerer,
+        )
+        self._closing = False
+        name = settings.producer_client_id
+        self._lingerer = Lingerer(self._packer, name)
+        self._poller = Poller(self._kafka, name, self._tracker.report_refused)
+        self._lingerer.start()
+        self._poller.start()
+        _OPEN.add(self)
+
+    # -- the hot path -------------------------------------------------------------------
+
+    def emit(self, event: EventInput, *, block: bool = True) -> str:
+        """Validate, stamp and queue one event; return its ``event_id``.
+
+        Never waits for the network. When the local queue is full it waits for room up to
+        ``producer_block_timeout`` seconds (not at all with ``block=False``).
+        Raises :class:`~events.errors.InvalidEvent` (a ``ValueError`` naming the field;
+        nothing sent), :class:`~producers.errors.QueueFull` (not accepted),
+        :class:`~producers.errors.ProducerClosed` or ``ProducerFailed``.
+        """
+        # _prepare_all's steps, inlined: this runs per event, and a call costs ~0.5 µs here.
+        wire = validate_wire(event) if type(event) is dict else _to_wire(event)
+        if wire.timestamp is None:  # emit time, so packing and retries never shift it
+            wire.timestamp = time_ns() // 1_000_000
+        if wire.environment is None and self._environment is not None:
+            wire.environment = self._environment
+        try:
+            return self._packer.add(wire)
+        except BufferError:
+            return self._offer_until(wire, self._block_timeout if block else 0.0)
+
+    def emit_many(self, events: Iterable[EventInput], *, block: bool = True) -> list[str]:
+        """Validate every event, then queue them all in order; return their ids.
+
+        Cheaper per event than :meth:`emit` (one lock for the batch). Any event failing
+        validation raises :class:`InvalidEvent` (its message names the event's index and
+        the field) before anything is accepted. A full queue is waited out as in
+        :meth:`emit`; :class:`QueueFull` then carries the ids accepted so far in
+        ``accepted``. Encoding, which comes later, fails only for a ``data`` value JSON
+        cannot carry or an event over 128 KiB: that event raises, those before it stay
+        accepted.
+        """
+        wires = self._prepare_all(events)
+        ids: list[str] = []
+        deadline: float | None = None
+        while True:
+            try:
+                self._packer.add_many(wires, ids)
+                return ids
+            except BufferError:
+                now = monotonic()
+                deadline = deadline or now + (self._block_timeout if block else 0.0)
+                if now >= deadline:
+                    raise QueueFull(
+                        f"the local Kafka queue stayed full: {len(ids)} of {len(wires)} "
+                        "events accepted",
+                        accepted=ids,
+                    ) from None
+                self._kafka.poll(_BACKOFF)
+
+    def _prepare_all(
+        self, events: Iterable[EventInput], *, numbered: bool = True
+    ) -> list[WireEvent]:
+        """The events validated, with their emit time and the default environment.
+
+        :meth:`emit` inlines the same steps for one event: keep the two in step.
+        """
+        wires: list[WireEvent] = []
+        environment = self._environment
+        for index, event in enumerate(events):
+            try:
+                wire = validate_wire(event) if type(event) is dict else _to_wire(event)
+            except InvalidEvent as exc:
+                if not numbered:
+                    raise
+                raise InvalidEvent(exc.code, exc.field, f"event {index}: {exc.message}") from None
+            if wire.timestamp is None:
+                wire.timestamp = time_ns() // 1_000_000
+            if wire.environment is None and environment is not None:
+                wire.environment = environment
+            wires.append(wire)
+        return wires
+
+    def _prepare(self, event: EventInput) -> WireEvent:
+        """One event validated and stamped (the async twin's path)."""
+        return self._prepare_all((event,), numbered=False)[0]
+
+    def _offer(self, wire: WireEvent, waiter: Waiter | None = None) -> str:
+        """Accept a prepared event or raise ``BufferError``; never waits (the async twin)."""
+        return self._packer.add(wire, waiter)
+
+    def _offer_until(self, wire: WireEvent, wait: float) -> str:
+        deadline = monotonic() + wait
+        while monotonic() < deadline:
+            self._kafka.poll(_BACKOFF)  # delivery reports make room
+            try:
+                return self._packer.add(wire)
+            except BufferError:
+                continue
+        raise QueueFull(
+            f"the local Kafka queue stayed full for {wait:g} s "
+            f"({self.stats().pending} events pending): event not accepted"
+        )
+
+    def _ship(
+        self, component: str, value: bytes, events: int, waiters: list[Waiter] | None
+    ) -> None:
+        # Called by the packer with its lock held; BufferError leaves the record open.
+        callback = self._tracker.callback(events, waiters)
+        try:
+            self._kafka.produce(self._topic, value, component, on_delivery=callback)
+        except KafkaException as exc:  # refused outright (unknown topic, fatal state, ...)
+            self._tracker.refused(events, waiters, component, value, exc.args[0])
+            return
+        self._tracker.shipped(events)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Send every accepted event and wait until each is delivered or reported failed.
+
+        Blocks up to ``timeout`` seconds (default: the delivery timeout plus 5 s, by which
+        librdkafka has settled every record). Raises :class:`FlushTimeout` when events are
+        still in flight then; they stay queued (call again to keep waiting).
+        """
+        limit = self._flush_timeout if timeout is None else timeout
+        deadline = monotonic() + limit
+        while True:
+            try:
+                self._packer.ship_all()
+                break
+            except BufferError:
+                if monotonic() >= deadline:
+                    raise FlushTimeout(self.stats().pending, limit) from None
+                self._kafka.poll(_BACKOFF)
+        self._kafka.flush(max(0.0, deadline - monotonic()))
+        self._tracker.report_refused()
+        pending = self.stats().pending
+        if pending:
+            raise FlushTimeout(pending, limit)
+
+    def close(self, timeout: float | None = None, *, give_up: bool = False) -> None:
+        """Stop accepting events, then deliver everything accepted as :meth:`flush` does.
+
+        Idempotent. When ``timeout`` runs out first: raises :class:`FlushTimeout` — nothing
+        is lost yet, call ``close()`` again to keep waiting — or, with ``give_up=True``,
+        reports what is left as failed (counters, ``on_failure``, log) and closes.
+        """
+        if not self._closing:
+            self._closing = True
+            self._packer.refuse(lambda: ProducerClosed("the producer is closed"))
+            self._lingerer.stop()
+        try:
+            self.flush(timeout)
+        except FlushTimeout:
+            if not give_up:
+                raise
+            self._purge()
+        self._poller.stop()
+        _OPEN.discard(self)
+
+    def _purge(self) -> None:
+        # Purged records come back through the delivery callbacks as failures: reported,
+        # never silently gone. Open records are shipped first so that they are reported too.
+        self._kafka.purge()
+        with contextlib.suppress(BufferError):  # the queue was just emptied
+            self._packer.ship_all()
+        self._kafka.purge()
+        self._kafka.flush(1.0)
+        self._tracker.report_refused()
+
+    def __enter__(self) -> EventProducer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- observing ----------------------------------------------------------------------
+
+    def stats(self) -> ProducerStats:
+        """Event counters: accepted, delivered, failed, pending, records. Any thread."""
+        return self._tracker.stats(self._packer.buffered)
+
+    def add_error_listener(self, listener: Callable[[Any], None]) -> None:
+        """Call ``listener(KafkaError)`` for every error librdkafka reports.
+
+        Runs in a background thread. Most errors are transient (librdkafka reconnects and
+        retries by itself); ``error.fatal()`` ones end this producer.
+        """
+        self._errors.add_listener(listener)
+
+    def _fail(self, error: Any) -> None:
+        self._packer.refuse(lambda: ProducerFailed(f"kafka producer failed: {error}"))
+
+    def _wake_lingerer(self) -> None:
+        self._lingerer.wake()
+
+
+def _to_wire(event: object) -> WireEvent:
+    if isinstance(event, Event):
+        return WireEvent.from_event(event)
+    if isinstance(event, Mapping):
+        return validate_wire(event)
+    raise InvalidEvent("not_object", "", f"an event is a mapping or an Event, not {type(event)}")
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    # The safety net for producers nobody closed: deliver what they accepted.
+    for producer in list(_OPEN):
+        try:
+            producer.close()
+        except Exception as exc:
+            print(f"eventpipe: producer not closed cleanly at exit: {exc}", file=sys.stderr)

@@ -1,0 +1,126 @@
+"""``EventHandler``: a stdlib ``logging.Handler`` that ships log records as events.
+
+Behaviour, in particular when Kafka is unreachable:
+
+* ``emit`` never blocks the logging caller: the record is validated, encoded and queued in
+  a few µs (:func:`producers.records.record_event` says how a record maps to an event);
+  nothing waits for the network.
+* A bounded buffer: at most ``capacity`` events (``producer_handler_capacity``) may be in
+  flight. While Kafka is unreachable, records queue up to that bound and are delivered, in
+  order, when it comes back (within ``producer_delivery_timeout_ms``, after which they are
+  reported failed). Records past the bound are dropped and counted in :attr:`dropped`;
+  nothing is dropped below it.
+* One warning on stderr when Kafka is found unreachable (again after it has recovered), not
+  one per record; librdkafka's own messages go to the ``producers.kafka`` logger.
+* Records of the ``producers`` loggers are never shipped: a failing Kafka would otherwise
+  feed its own complaints back into itself.
+* ``close()`` (called by ``logging.shutdown`` at exit) waits at most
+  ``producer_handler_close_timeout`` seconds and says on stderr how many events it could
+  not deliver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from typing import Any
+
+from confluent_kafka import KafkaError
+
+from events.wire import validate_wire
+from producers.client import EventProducer
+from producers.errors import FlushTimeout, ProducerClosed, QueueFull
+from producers.records import record_event
+from producers.settings import ProducerSettings
+
+__all__ = ["EventHandler"]
+
+
+class EventHandler(logging.Handler):
+    """Ships log records of ``component`` through an :class:`EventProducer`.
+
+    Give it a ``producer`` to share one with the application (it is then not closed by the
+    handler), or ``settings`` to let the handler own one. Raises ``InvalidEvent`` at once
+    for an invalid component.
+    """
+
+    def __init__(
+        self,
+        component: str,
+        *,
+        producer: EventProducer | None = None,
+        settings: ProducerSettings | None = None,
+        level: int = logging.NOTSET,
+    ) -> None:
+        super().__init__(level)
+        validate_wire({"component": component, "message": "-"})  # fail now, not per record
+        self.component = component
+        self._owned = producer is None
+        self.producer = producer if producer is not None else EventProducer(settings)
+        self.settings = self.producer.settings
+        self.capacity = self.settings.producer_handler_capacity
+        self.dropped = 0
+        self._warned_at: int | None = None  # delivered count when we last warned
+        self.producer.add_error_listener(self._on_kafka_error)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queue the record as an event, or count it dropped past the bound. Never blocks."""
+        if record.name.startswith("producers.") or record.name == "producers":
+            return
+        try:
+            if self.producer.stats().pending >= self.capacity:
+                self.dropped += 1
+                return
+            self.producer.emit(record_event(self.component, record), block=False)
+        except (QueueFull, ProducerClosed):
+            self.dropped += 1
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        """Wait (at most the close timeout) for what is queued; never raises."""
+        with contextlib.suppress(FlushTimeout):
+            self.producer.flush(self.settings.producer_handler_close_timeout)
+
+    def close(self) -> None:
+        """Deliver what is queued (bounded wait), close an owned producer, report losses.
+
+        An owned producer gives up on what it could not deliver in time (reported failed),
+        so that a down Kafka never holds the process at exit for longer than the timeout.
+        """
+        timeout = self.settings.producer_handler_close_timeout
+        try:
+            if self._owned:
+                failed = self.producer.stats().failed
+                self.producer.close(timeout, give_up=True)
+                lost = self.producer.stats().failed - failed
+                if lost:
+                    self._say(f"{lost} log event(s) not delivered at close")
+            else:
+                self.producer.flush(timeout)
+        except FlushTimeout as exc:
+            self._say(f"{exc.remaining} log event(s) not delivered at close")
+        finally:
+            if self.dropped:
+                self._say(f"{self.dropped} log record(s) dropped past the buffer bound")
+            super().close()
+
+    def _on_kafka_error(self, error: Any) -> None:
+        # From the poll thread. One warning per outage: again only after a delivery.
+        if error.code() != KafkaError._ALL_BROKERS_DOWN:
+            return
+        stats = self.producer.stats()
+        if self._warned_at is not None and stats.delivered == self._warned_at:
+            return
+        if stats.delivered and not stats.pending:
+            return  # an idle connection closed, nothing waits: not an outage worth a word
+        self._warned_at = stats.delivered
+        self._say(
+            f"Kafka unreachable ({self.settings.kafka_bootstrap}): log records wait in a "
+            f"buffer of {self.capacity} events and are dropped past it"
+        )
+
+    @staticmethod
+    def _say(text: str) -> None:
+        print(f"eventpipe.EventHandler: {text}", file=sys.stderr, flush=True)

@@ -1,0 +1,92 @@
+"""AsyncEventProducer: awaitables resolve when the record is acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from producers import AsyncEventProducer, DeliveryFailed, MemoryKafka, QueueFull
+from tests.unit.producers.conftest import delivered, settings
+
+
+@pytest.fixture
+async def producer(kafka: MemoryKafka) -> AsyncIterator[AsyncEventProducer]:
+    async with AsyncEventProducer(settings(producer_linger_ms=1), kafka=kafka) as made:
+        yield made
+
+
+async def test_awaiting_an_event_returns_its_id_once_delivered(
+    producer: AsyncEventProducer, kafka: MemoryKafka
+) -> None:
+    api = producer.bind("api")
+    event_id = await api.error("boom", function="startup", reason="testing", user="admin")
+    (event,) = delivered(kafka)
+    assert str(event.event_id) == event_id
+    assert (event.kind, event.message, event.user) == ("error", "boom", "admin")
+
+
+async def test_many_awaiters_of_one_record_all_wake(
+    producer: AsyncEventProducer, kafka: MemoryKafka
+) -> None:
+    ids = await asyncio.gather(*(producer.log("c", str(i)) for i in range(200)))
+    assert len(set(ids)) == 200
+    assert sorted(int(e.message or "") for e in delivered(kafka)) == list(range(200))
+    assert producer.stats().records < 200
+
+
+async def test_a_failed_delivery_raises_in_the_awaiter(kafka: MemoryKafka) -> None:
+    kafka.fail_with = "Broker: Message size too large"
+    async with AsyncEventProducer(settings(producer_linger_ms=1), kafka=kafka) as producer:
+        with pytest.raises(DeliveryFailed, match="too large"):
+            await producer.log("c", "lost")
+        assert producer.stats().failed == 1
+
+
+async def test_wait_false_returns_once_accepted(kafka: MemoryKafka) -> None:
+    kafka.available = False
+    producer = AsyncEventProducer(settings(), kafka=kafka)
+    await producer.emit({"component": "c", "message": "m"}, wait=False)
+    assert producer.stats().pending == 1
+    kafka.available = True
+    await producer.close()
+    assert [e.message for e in delivered(kafka)] == ["m"]
+
+
+async def test_a_full_queue_is_waited_out_without_blocking_the_loop() -> None:
+    kafka = MemoryKafka(capacity=1)
+    kafka.available = False
+    producer = AsyncEventProducer(
+        settings(producer_record_events=1, producer_block_timeout=60), kafka=kafka
+    )
+    await producer.emit({"component": "c", "message": "1"}, wait=False)
+    second = asyncio.ensure_future(producer.log("c", "2"))
+    await asyncio.sleep(0.05)  # the loop keeps running while the emit waits for room
+    assert not second.done()
+    kafka.available = True
+    await second
+    await producer.close()
+    assert [e.message for e in delivered(kafka)] == ["1", "2"]
+
+
+async def test_a_full_queue_past_the_bound_raises() -> None:
+    kafka = MemoryKafka(capacity=1)
+    kafka.available = False
+    producer = AsyncEventProducer(
+        settings(producer_record_events=1, producer_block_timeout=0.02), kafka=kafka
+    )
+    await producer.emit({"component": "c", "message": "1"}, wait=False)
+    with pytest.raises(QueueFull):
+        await producer.emit({"component": "c", "message": "2"}, wait=False)
+    kafka.available = True
+    await producer.close()
+
+
+async def test_invalid_input_raises_before_anything_is_sent(
+    producer: AsyncEventProducer, kafka: MemoryKafka
+) -> None:
+    with pytest.raises(ValueError, match="severity"):
+        await producer.log("c", "m", severity="LOUD")
+    await producer.flush()
+    assert delivered(kafka) == []

@@ -1,0 +1,163 @@
+"""Packing: bounds on events, bytes and time; a full queue changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from events.codec import decode, iter_lines
+from events.errors import InvalidEvent
+from events.wire import WireEvent, validate_wire
+from producers.errors import ProducerClosed
+from producers.packer import RecordPacker
+
+
+class Shipped:
+    """A ship function that records, or refuses with BufferError while ``full``."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, bytes, int, list[Any] | None]] = []
+        self.full = False
+
+    def __call__(self, component: str, value: bytes, events: int, waiters: Any) -> None:
+        if self.full:
+            raise BufferError("full")
+        self.records.append((component, value, events, waiters))
+
+    def messages(self) -> list[list[str]]:
+        return [[decode(line).message or "" for _, line in iter_lines(r[1])] for r in self.records]
+
+
+def event(component: str, message: str, **fields: Any) -> WireEvent:
+    return validate_wire({"component": component, "message": message, **fields})
+
+
+def packer(ship: Shipped, **bounds: Any) -> RecordPacker:
+    options = {"max_events": 3, "max_bytes": 100_000, "linger": 60.0, **bounds}
+    return RecordPacker(ship, **options)
+
+
+def test_a_record_holds_one_components_events_up_to_the_event_bound() -> None:
+    ship = Shipped()
+    p = packer(ship)
+    for i in range(7):
+        p.add(event("a", f"a{i}"))
+        p.add(event("b", f"b{i}"))
+    p.ship_all()
+    by_component = [(r[0], r[2]) for r in ship.records]
+    assert by_component.count(("a", 3)) == 2 and by_component.count(("b", 3)) == 2
+    assert sorted(m for r in ship.messages() for m in r) == sorted(
+        [f"a{i}" for i in range(7)] + [f"b{i}" for i in range(7)]
+    )
+    assert all(len({m[0] for m in record}) == 1 for record in ship.messages())
+
+
+def test_records_never_pass_the_byte_bound_and_keep_order() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=1000, max_bytes=1_024)
+    for i in range(40):
+        p.add(event("a", f"{i:03d}" + "x" * 90))
+    p.ship_all()
+    assert all(len(r[1]) <= 1_024 for r in ship.records)
+    assert [m[:3] for r in ship.messages() for m in r] == [f"{i:03d}" for i in range(40)]
+    assert sum(r[2] for r in ship.records) == 40
+
+
+def test_an_event_bigger_than_the_byte_bound_goes_alone() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=1000, max_bytes=1_024)
+    p.add(event("a", "small"))
+    p.add(event("a", "y" * 3_000))
+    p.add(event("a", "after"))
+    p.ship_all()
+    assert [len(m) for m in ship.messages()] == [1, 1, 1]
+
+
+def test_linger_ships_records_once_they_are_old_enough() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=100, linger=0.5)
+    p.add(event("a", "one"))
+    assert p.ship_due(0.0) is not None and ship.records == []
+    assert p.ship_due(1e12) is None
+    assert ship.messages() == [["one"]]
+
+
+def test_opening_the_first_record_wakes_the_lingerer() -> None:
+    woken: list[bool] = []
+    p = RecordPacker(
+        Shipped(), max_events=5, max_bytes=10_000, linger=1, on_open=lambda: woken.append(True)
+    )
+    p.add(event("a", "1"))
+    p.add(event("b", "2"))  # another record opens, but the lingerer is awake already
+    assert woken == [True]
+
+
+def test_a_full_queue_leaves_the_record_open_and_the_event_not_accepted() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=2)
+    p.add(event("a", "1"))
+    p.add(event("a", "2"))
+    ship.full = True
+    with pytest.raises(BufferError):
+        p.add(event("a", "3"))
+    assert p.buffered == 2
+    ship.full = False
+    p.add(event("a", "3"))
+    p.ship_all()
+    assert ship.messages() == [["1", "2"], ["3"]]
+
+
+def test_a_full_queue_when_splitting_on_bytes_accepts_nothing() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=100, max_bytes=1_024)
+    accepted = 0
+    for i in range(20):
+        ship.full = i >= 10
+        try:
+            p.add(event("a", f"{i:02d}" + "x" * 150))
+        except BufferError:
+            break
+        accepted += 1
+    assert 10 <= accepted < 20
+    ship.full = False
+    p.ship_all()
+    assert [m[:2] for r in ship.messages() for m in r] == [f"{i:02d}" for i in range(accepted)]
+
+
+def test_one_event_per_record() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=1)
+    for i in range(3):
+        p.add(event("a", str(i)))
+    assert ship.messages() == [["0"], ["1"], ["2"]] and p.buffered == 0
+
+
+def test_waiters_travel_with_their_record() -> None:
+    ship = Shipped()
+    p = packer(ship)
+    p.add(event("a", "1"), waiter="w1")
+    p.add(event("a", "2"))
+    p.add(event("a", "3"), waiter="w3")
+    p.ship_all()
+    assert ship.records[0][3] == ["w1", "w3"]
+
+
+def test_an_event_that_cannot_be_encoded_opens_no_empty_record() -> None:
+    ship = Shipped()
+    p = packer(ship)
+    with pytest.raises(InvalidEvent):
+        p.add(event("a", "m", data={"bad": object()}))
+    p.ship_all()
+    assert ship.records == [] and p.buffered == 0
+
+
+def test_after_refuse_nothing_is_accepted_but_open_records_still_ship() -> None:
+    ship = Shipped()
+    p = packer(ship)
+    p.add(event("a", "kept"))
+    p.refuse(lambda: ProducerClosed("closed"))
+    with pytest.raises(ProducerClosed):
+        p.add(event("a", "late"))
+    p.ship_all()
+    assert ship.messages() == [["kept"]]
