@@ -6,10 +6,14 @@ schema) and is stopped by :meth:`Contender.stop`. The harness times them identic
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from clickhouse_driver import Client
@@ -43,6 +47,44 @@ class Contender:
     def alive(self) -> bool:
         return all(p.poll() is None for p in self.procs)
 
+    logs: list[Path] = field(default_factory=list)
+
+    def _log(self) -> Path:
+        path = Path(tempfile.mkstemp(prefix="bench-", suffix=".log")[1])
+        self.logs.append(path)
+        return path
+
+    def assignments(self) -> list[list[int] | None]:
+        """Each process's current partitions (None before its first assignment)."""
+        out: list[list[int] | None] = []
+        for path in self.logs:
+            current: list[int] | None = None
+            for line in path.read_text(errors="replace").splitlines():
+                if not line.startswith("{"):
+                    continue
+                record = json.loads(line)
+                if record.get("event") == "partitions assigned" or "assigned" in record:
+                    current = record.get("partitions", record.get("assigned"))
+                elif record.get("event") == "partitions revoked" or "revoked" in record:
+                    current = None
+            out.append(current)
+        return out
+
+    def wait_stable(self, partitions: int, timeout: float = 120.0) -> None:
+        """Block until the group's members hold every partition, unchanged for 2 s."""
+        deadline, since, last = time.monotonic() + timeout, time.monotonic(), None
+        while time.monotonic() < deadline:
+            held = self.assignments()
+            covered = all(h is not None for h in held) and sorted(
+                p for h in held for p in (h or [])
+            ) == list(range(partitions))
+            if held != last:
+                since, last = time.monotonic(), held
+            elif covered and time.monotonic() - since >= 2.0:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name}: the group did not settle: {self.assignments()}")
+
 
 class Workers(Contender):
     """``eventpipe worker`` processes in one consumer group."""
@@ -64,15 +106,17 @@ class Workers(Contender):
             "EVENTPIPE_LOG_LEVEL": "WARNING",
             **self.overrides,
         }
+        env["EVENTPIPE_LOG_LEVEL"] = "INFO"  # "partitions assigned" lines; libraries stay quiet
         for _ in range(self.processes):
-            self.procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "eventpipe", "worker", "--web-port", "0"],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+            with self._log().open("wb") as log:
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "eventpipe", "worker", "--web-port", "0"],
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
 
 
 class BareConsumers(Contender):
@@ -84,23 +128,12 @@ class BareConsumers(Contender):
     def start(
         self, *, bootstrap: str, clickhouse_url: str, topic: str, database: str, group: str
     ) -> None:
+        argv = [sys.executable, "-m", "bench.floor_consumer", bootstrap, topic, clickhouse_url]
         for _ in range(self.processes):
-            self.procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "bench.floor_consumer",
-                        bootstrap,
-                        topic,
-                        clickhouse_url,
-                        database,
-                        group,
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+            with self._log().open("wb") as log:
+                self.procs.append(
+                    subprocess.Popen([*argv, database, group], stdout=log, stderr=subprocess.STDOUT)
                 )
-            )
 
 
 class KafkaEngine(Contender):
@@ -126,3 +159,6 @@ class KafkaEngine(Contender):
         if self.database:
             drop_kafka_engine(self.client, self.database)
         super().stop()
+
+    def wait_stable(self, partitions: int, timeout: float = 120.0) -> None:
+        return None  # the engine's consumers are inside the server: nothing to watch

@@ -9,15 +9,9 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import orjson
-from confluent_kafka import Producer
 from rich.progress import Progress
-
-from eventpipe.kafka import PARTITIONER
-from events.codec import pack_lines
 
 __all__ = ["COMPONENTS", "make_event", "produce_events"]
 
@@ -68,60 +62,55 @@ def make_event(i: int, rng: random.Random, now_ms: int) -> dict[str, Any]:
     return event
 
 
-def _lines(n: int, seed: int) -> Iterator[tuple[str, bytes]]:
-    rng = random.Random(seed)
-    now_ms = int(time.time() * 1000)
-    for i in range(n):
-        event = make_event(i, rng, now_ms)
-        yield event["component"], orjson.dumps(event)
-
-
 def produce_events(
     bootstrap: str, topic: str, n: int, *, per_record: int = 500, seed: int = 7
 ) -> dict[str, int]:
-    """Put ``n`` events on ``topic``, ``per_record`` lines per record, keyed by component.
+    """Put ``n`` events on ``topic`` through our own client, ``per_record`` per record.
 
-    Records are packed the way our client packs them (NDJSON, one component per record,
-    murmur2 keys, lz4). Returns ``{"records": ..., "bytes": ...}``.
+    ``EventProducer`` validates and packs them (NDJSON, one component per record, murmur2
+    keys, lz4), as services do. Returns ``{"records": ..., "bytes": ...}``.
     """
-    producer = Producer(
-        {
-            "bootstrap.servers": bootstrap,
-            "partitioner": PARTITIONER,
-            "compression.type": "lz4",
-            "linger.ms": 50,
-            "batch.size": 1_000_000,
-            "enable.idempotence": True,
-        }
+    from producers import EventProducer, ProducerSettings
+
+    settings = ProducerSettings(
+        kafka_bootstrap=bootstrap,
+        topic=topic,
+        producer_record_events=per_record,
+        producer_linger_ms=50,
     )
-    pending: dict[str, list[bytes]] = {c: [] for c in COMPONENTS}
-    records = size = 0
-
-    def send(component: str) -> None:
-        nonlocal records, size
-        for record in pack_lines(pending[component], max_events=per_record):
-            while True:
-                try:
-                    producer.produce(topic, key=component.encode(), value=record)
-                    break
-                except BufferError:
-                    producer.poll(0.1)
-            records += 1
-            size += len(record)
-        pending[component] = []
-        producer.poll(0)
-
-    with Progress(transient=True) as progress:
+    rng = random.Random(seed)
+    now_ms = int(time.time() * 1000)
+    with EventProducer(settings) as producer, Progress(transient=True) as progress:
         task = progress.add_task(f"producing {n:,} events to {topic}", total=n)
-        for i, (component, line) in enumerate(_lines(n, seed)):
-            pending[component].append(line)
-            if len(pending[component]) >= per_record:
-                send(component)
-            if i % 10_000 == 0:
-                progress.update(task, completed=i)
-        for component in COMPONENTS:
-            if pending[component]:
-                send(component)
-        if producer.flush(120):
-            raise RuntimeError("producer could not deliver every record")
-    return {"records": records, "bytes": size}
+        for start in range(0, n, 10_000):
+            batch = [make_event(i, rng, now_ms) for i in range(start, min(n, start + 10_000))]
+            producer.emit_many(batch)
+            progress.update(task, completed=start + len(batch))
+        producer.flush()
+        stats = producer.stats()
+    if stats.failed:
+        raise RuntimeError(f"{stats.failed} events were not delivered")
+    return {"records": stats.records, "bytes": _topic_bytes(bootstrap, topic)}
+
+
+def _topic_bytes(bootstrap: str, topic: str) -> int:
+    """Uncompressed value bytes now on ``topic`` (reads it once)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"size-{time.time_ns()}"})
+    try:
+        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in parts
+        }
+        consumer.assign([TopicPartition(topic, p, lo) for p, (lo, hi) in ends.items() if hi > lo])
+        left, size = sum(hi - lo for lo, hi in ends.values()), 0
+        deadline = time.monotonic() + 120
+        while left > 0 and time.monotonic() < deadline:
+            for msg in consumer.consume(1000, timeout=2.0):
+                if not msg.error():
+                    size += len(msg.value() or b"")
+                    left -= 1
+        return size
+    finally:
+        consumer.close()

@@ -58,6 +58,11 @@ def columns_from_dicts(
     ]
 
 
+def _say(what: str, tps: list[Any]) -> None:
+    sys.stdout.write(orjson.dumps({what: sorted(tp.partition for tp in tps)}).decode() + "\n")
+    sys.stdout.flush()
+
+
 def main(argv: list[str]) -> None:
     bootstrap, topic, url, database, group = argv
     consumer = Consumer(
@@ -68,7 +73,12 @@ def main(argv: list[str]) -> None:
             "enable.auto.commit": False,
         }
     )
-    consumer.subscribe([topic])
+    # Assignment changes on stdout, so the benchmark can tell when the group has settled.
+    consumer.subscribe(
+        [topic],
+        on_assign=lambda _c, tps: _say("assigned", tps),
+        on_revoke=lambda _c, tps: _say("revoked", tps),
+    )
     client = Client.from_url(url)
     sql = f"INSERT INTO `{database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES"
     while True:

@@ -106,7 +106,7 @@ def _p99(ctx: BenchContext, contender: Contender, rate: float, seconds: float, t
     )  # fmt: skip
     poller = _Poller(ctx.clickhouse_url, database)
     try:
-        time.sleep(8)  # let the consumers start and join their group
+        contender.wait_stable(partitions=12)
         poller.start()
         sent = _produce_live(ctx.kafka_bootstrap, topic, rate, seconds)
         deadline = time.monotonic() + 120

@@ -2,9 +2,11 @@
 
 Our workers (1 and 2) against two peers reading the same topic in the same run: the
 ClickHouse Kafka engine, and a bare confluent-kafka consumer (the floor of Python). The
-rate is measured over the steady window — from the first rows readable to all N readable —
-so process start-up (imports, group join) is not counted for anyone. Every contender gets a
-fresh database and consumer group.
+rate is measured over the steady window — once the consumer group has settled (every
+partition assigned, unchanged for 2 s) and rows are readable, until all N are readable —
+so process start-up, group joins and the rebalances they cause are not counted for anyone
+(a run too small to have a steady window is timed from process start instead). Every
+contender gets a fresh database and consumer group.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def wait_for_rows(
             if count and first is None:
                 first = (time.monotonic(), count)
             progress.update(task, completed=count)
-            time.sleep(0.2)
+            time.sleep(0.5)
     assert first is not None
     return first[0], time.monotonic(), first[1]
 
@@ -62,18 +64,22 @@ def measure_rate(
 ) -> float:
     """Events/s of ``contender`` over the steady window."""
     database = fresh_database(client, f"bench_{tag}")
+    t_start = time.monotonic()
     contender.start(
         bootstrap=ctx.kafka_bootstrap, clickhouse_url=ctx.clickhouse_url, topic=topic,
         database=database, group=f"bench-{tag}-{time.time_ns()}",
     )  # fmt: skip
     try:
+        contender.wait_stable(partitions=12)  # measure steady work, not group joins
         t_first, t_all, at_first = wait_for_rows(
             client, database, n, timeout=max(120.0, n / 2_000), alive=contender.alive,
             label=f"{contender.name} x{contender.processes}",
         )  # fmt: skip
     finally:
         contender.stop()
-    rate = (n - at_first) / max(t_all - t_first, 1e-3)
+    # A run done before the group settled has no steady window: time it from the start.
+    steady = at_first < n
+    rate = (n - at_first) / max(t_all - t_first, 1e-3) if steady else n / (t_all - t_start)
     ctx.console.print(f"  {contender.name} x{contender.processes}: {rate:,.0f} events/s")
     return rate
 

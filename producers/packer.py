@@ -43,7 +43,9 @@ class _Open:
         self.waiters: list[Any] | None = None
 
     def value(self) -> bytes:
-        return bytes(memoryview(self.buffer)[1:])  # without the first line's newline
+        # NDJSON proper: every line ends with a newline, so line readers (ClickHouse's
+        # Kafka engine, kcat) never join the last line of one record to the next record.
+        return bytes(memoryview(self.buffer)[1:]) + b"\n"
 
 
 class RecordPacker:

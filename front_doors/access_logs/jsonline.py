@@ -1,0 +1,131 @@
+"""JSON access-log lines → access events. Pure.
+
+Two shapes are understood:
+
+* an eventpipe event with an ``http`` object: taken as it is (component and kind set by
+  the receiver);
+* a flat object as web servers write them (nginx ``log_format ... escape=json``, Caddy,
+  Envoy): the first key found of each row below is used, numeric strings are accepted, and
+  every other key is kept under ``data``.
+
+=================  ===========================================================
+event field        keys looked for
+=================  ===========================================================
+``http.method``    method, request_method (or the first word of ``request``)
+``http.path``      path, uri, request_uri, url (or the second word of ``request``)
+``http.status``    status, status_code
+``http.bytes``     bytes, body_bytes_sent, bytes_sent, size
+``http.ip``        ip, remote_addr, client_ip, remote_ip
+``http.user_agent`` user_agent, http_user_agent, agent
+``http.duration_ms`` duration_ms; request_time (seconds)
+``user``           user, remote_user (unless ``-`` or empty)
+``timestamp``      timestamp, @timestamp, time, time_iso8601 (RFC 3339 / epoch ms);
+                   time_local (CLF time); msec (epoch seconds)
+``data.referer``   referer, http_referer
+=================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+import orjson
+
+from events.errors import InvalidEvent
+from front_doors.access_logs.clf import clf_time_ms
+
+__all__ = ["parse_json_line"]
+
+_HTTP_KEYS: Final = {
+    "method": ("method", "request_method"),
+    "path": ("path", "uri", "request_uri", "url"),
+    "status": ("status", "status_code"),
+    "bytes": ("bytes", "body_bytes_sent", "bytes_sent", "size"),
+    "ip": ("ip", "remote_addr", "client_ip", "remote_ip"),
+    "user_agent": ("user_agent", "http_user_agent", "agent"),
+    "duration_ms": ("duration_ms",),
+}
+_INTEGERS: Final = frozenset({"status", "bytes"})
+_USER_KEYS: Final = ("user", "remote_user")
+_TIME_KEYS: Final = ("timestamp", "@timestamp", "time", "time_iso8601")
+_REFERER_KEYS: Final = ("referer", "http_referer")
+
+
+def parse_json_line(line: bytes, component: str) -> dict[str, Any]:
+    """The access event of one JSON line; raises :class:`InvalidEvent` if it is not."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent("bad_json", "", f"not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidEvent("not_object", "", "an access-log JSON line must be an object")
+    if isinstance(value.get("http"), dict):
+        return {**value, "component": component, "kind": value.get("kind", "access")}
+    return _from_flat(value, component)
+
+
+def _from_flat(fields: dict[str, Any], component: str) -> dict[str, Any]:
+    rest = dict(fields)
+    http = {name: _take(rest, keys, name) for name, keys in _HTTP_KEYS.items()}
+    _split_request(rest.pop("request", None), http)
+    seconds = rest.pop("request_time", None)
+    if http["duration_ms"] is None and seconds is not None:
+        http["duration_ms"] = _number(seconds, "request_time") * 1000
+    event: dict[str, Any] = {
+        "component": component,
+        "kind": "access",
+        "http": {k: v for k, v in http.items() if v is not None},
+    }
+    user = _take(rest, _USER_KEYS, "user")
+    if user not in (None, "", "-"):
+        event["user"] = user
+    timestamp = _timestamp(rest)
+    if timestamp is not None:
+        event["timestamp"] = timestamp
+    referer = _take(rest, _REFERER_KEYS, "referer")
+    if referer not in (None, "", "-"):
+        rest["referer"] = referer
+    if rest:
+        event["data"] = rest
+    return event
+
+
+def _take(fields: dict[str, Any], keys: tuple[str, ...], name: str) -> Any:
+    for key in keys:
+        if key in fields:
+            value = fields.pop(key)
+            if name in _INTEGERS and isinstance(value, str) and value.isdigit():
+                return int(value)
+            return value
+    return None
+
+
+def _split_request(request: Any, http: dict[str, Any]) -> None:
+    if not isinstance(request, str):
+        return
+    parts = request.split(" ")
+    if len(parts) >= 2:
+        http["method"] = http["method"] or parts[0]
+        http["path"] = http["path"] or parts[1]
+
+
+def _timestamp(fields: dict[str, Any]) -> Any:
+    for key in _TIME_KEYS:
+        if key in fields:
+            return fields.pop(key)
+    if "time_local" in fields:
+        return clf_time_ms(str(fields.pop("time_local")))
+    if "msec" in fields:
+        return int(_number(fields.pop("msec"), "msec") * 1000)
+    return None
+
+
+def _number(value: Any, field: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or isinstance(value, bool):
+        raise InvalidEvent("invalid_field", field, f"{field} must be a finite number")
+    return number
