@@ -10,7 +10,7 @@ __all__ = ["register"]
 stack = typer.Typer(
     help="Run the whole pipeline locally: services, workers, API, collector, simulator."
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # URLs and tokens stay on one line
 
 
 @stack.command("up")

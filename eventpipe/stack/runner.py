@@ -216,11 +216,25 @@ class Stack:
         return 0
 
     def stop_children(self, children: list[Child]) -> None:
-        for child in reversed(children):  # simulator first, workers last
-            if child.proc is not None and child.alive():
+        """SIGTERM the producers of events first, then the workers (they flush last)."""
+        fronts = [c for c in children if not c.name.startswith("worker")]
+        workers = [c for c in children if c.name.startswith("worker")]
+        for group in (fronts, workers):
+            running = [c for c in group if c.proc is not None and c.alive()]
+            for child in running:
                 self.say(f"stopping {child.name}")
-                stop_pid(child.proc.pid, self.settings.stack_stop_timeout)
-            (self.pids / f"{child.name}.pid").unlink(missing_ok=True)
+                assert child.proc is not None
+                child.proc.terminate()
+            for child in running:
+                assert child.proc is not None
+                try:
+                    child.proc.wait(self.settings.stack_stop_timeout)
+                except subprocess.TimeoutExpired:
+                    self.say(f"{child.name} did not stop in time: killed")
+                    child.proc.kill()
+                    child.proc.wait()
+            for child in group:
+                (self.pids / f"{child.name}.pid").unlink(missing_ok=True)
 
     def down(self) -> None:
         """Stop a stack left running (by its pid files), then the backing services."""
