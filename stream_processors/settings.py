@@ -73,6 +73,13 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
     worker_startup_timeout: float = Field(
         default=60.0, gt=0, description="Seconds to wait for Kafka and ClickHouse at start."
     )
+    worker_gc_threshold: int = Field(
+        default=50_000,
+        ge=700,
+        description="Allocations between young-generation garbage collections (Python's "
+        "default is 700). Batches allocate millions of short-lived objects; collecting less "
+        "often saved ~15% CPU per event in our measurements.",
+    )
     worker_stream_buffer: int = Field(
         default=2_000,
         ge=1,

@@ -10,8 +10,22 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PG_DIR="$EVENTPIPE_STATE_DIR/postgres"
-PGDATA="$PG_DIR/data"
-LOG="$PG_DIR/postgres.log"
+
+# As root the cluster belongs to `postgres`, which must be able to reach its directory. When
+# the state directory sits under a private parent (a 0700 home or temp dir), the cluster
+# lives in a directory of its own under /var/tmp instead, linked from the state directory.
+pg_home() {
+    local existing="$EVENTPIPE_STATE_DIR"
+    while [[ ! -e "$existing" ]]; do existing="$(dirname "$existing")"; done
+    if [[ "$(id -u)" != 0 ]] || runuser -u postgres -- test -x "$existing" 2>/dev/null; then
+        echo "$PG_DIR"
+    else
+        echo "/var/tmp/eventpipe-postgres-$(printf '%s' "$PG_DIR" | md5sum | cut -c1-12)"
+    fi
+}
+PG_HOME="$(pg_home)"
+PGDATA="$PG_HOME/data"
+LOG="$PG_HOME/postgres.log"
 PIDFILE="$PGDATA/postmaster.pid"
 
 pg_bin() {
@@ -43,14 +57,15 @@ start() {
     ensure_installed
     require_free_port postgres "$POSTGRES_PORT" EVENTPIPE_POSTGRES_PORT
     local bin; bin="$(pg_bin)"
-    mkdir -p "$PG_DIR"
-    [[ "$(id -u)" == 0 ]] && chown postgres: "$PG_DIR"
+    mkdir -p "$PG_HOME" "$(dirname "$PG_DIR")"
+    [[ "$(id -u)" == 0 ]] && chown postgres: "$PG_HOME"
+    [[ "$PG_HOME" != "$PG_DIR" ]] && ln -sfn "$PG_HOME" "$PG_DIR"
     if [[ ! -f "$PGDATA/PG_VERSION" ]]; then
         as_owner "$bin/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
-            >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; die 1 "postgres: initdb failed"; }
+            >"$PG_HOME/initdb.log" 2>&1 || { cat "$PG_HOME/initdb.log" >&2; die 1 "postgres: initdb failed"; }
     fi
     as_owner "$bin/pg_ctl" -D "$PGDATA" -l "$LOG" -w -t "$START_TIMEOUT" start \
-        -o "-p $POSTGRES_PORT -c listen_addresses=$EVENTPIPE_BIND_HOST -c unix_socket_directories=$PG_DIR -c max_connections=200 -c fsync=${EVENTPIPE_POSTGRES_FSYNC:-on}" \
+        -o "-p $POSTGRES_PORT -c listen_addresses=$EVENTPIPE_BIND_HOST -c unix_socket_directories=$PG_HOME -c max_connections=200 -c fsync=${EVENTPIPE_POSTGRES_FSYNC:-on}" \
         >/dev/null || { tail -n 20 "$LOG" >&2; die 1 "postgres: start failed"; }
     local psql=("$bin/psql" -h "$EVENTPIPE_BIND_HOST" -p "$POSTGRES_PORT" -U postgres -d postgres -qtA)
     if [[ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='eventpipe'")" != 1 ]]; then

@@ -7,6 +7,7 @@ package caches (pip, Maven) are shared with this machine, as they would be for a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -83,7 +84,8 @@ def test_make_run_from_a_fresh_clone(tmp_path: Path) -> None:
         output = (tmp_path / "run.log").read_text()
         assert "eventpipe is running" in output and "curl -s -H 'Authorization: Bearer" in output
     finally:
-        os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C does
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C does
         run.wait(180)
         log.close()
     output = (tmp_path / "run.log").read_text()

@@ -14,6 +14,7 @@ from events.topics import dlq_topic
 from storage.client import capabilities
 from storage.migrations import MigrationOptions, migrate
 from storage.version import Capabilities
+from tests.support.chdb_executor import ChdbExecutor
 from tests.support.kafka import delete_topics
 from tests.support.names import unique
 from tests.support.services import Endpoints
@@ -38,6 +39,15 @@ def ch_database(ch_client: Client, ch_caps: Capabilities) -> Iterator[str]:
     migrate(ch_client, ch_caps, MigrationOptions(name))
     yield name
     ch_client.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(scope="session")
+def chdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbExecutor]:
+    """One chdb session for the whole run: chdb allows one data directory per process,
+    so tests share it and each works in a database of its own."""
+    executor = ChdbExecutor(str(tmp_path_factory.mktemp("chdb") / "data"))
+    yield executor
+    executor.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.util.escape import escape_param
 
@@ -148,44 +145,39 @@ def test_redelivered_rows_collapse_on_merge(ch_client: Client, ch_database: str)
 # --- chdb, the current engine --------------------------------------------------------------
 
 
-@pytest.fixture
-def chdb(tmp_path: Path) -> Iterator[ChdbExecutor]:
-    executor = ChdbExecutor(str(tmp_path / "chdb"))
-    yield executor
-    executor.close()
-
-
 def test_same_migrations_run_on_the_current_engine(chdb: ChdbExecutor) -> None:
     (version,) = chdb.execute("SELECT version()")[0]
     caps = Capabilities.for_version(version)
     assert caps.datetime64 and caps.skip_indexes
-    assert migrate(chdb, caps, MigrationOptions("eventpipe", retention_days=400)) == [1, 2]
-    assert migrate(chdb, caps, MigrationOptions("eventpipe")) == []
-    rows = chdb.execute("DESCRIBE TABLE eventpipe.events")
+    db = unique("chdb")
+    assert migrate(chdb, caps, MigrationOptions(db, retention_days=400)) == [1, 2]
+    assert migrate(chdb, caps, MigrationOptions(db)) == []
+    rows = chdb.execute(f"DESCRIBE TABLE {db}.events")
     stored = [(r[0], r[1]) for r in rows if r[2] not in ("ALIAS", "MATERIALIZED")]
     assert [n for n, _ in stored] == list(INSERT_COLUMNS)
     assert [t for _, t in stored] == [c.render_type(caps) for c in EVENT_COLUMNS]
-    create = chdb.execute("SHOW CREATE TABLE eventpipe.events")[0][0]
+    create = chdb.execute(f"SHOW CREATE TABLE {db}.events")[0][0]
     assert "TTL" in create and "bloom_filter" in create and "LowCardinality" in create
 
 
 def test_batch_round_trips_on_the_current_engine(chdb: ChdbExecutor) -> None:
     (version,) = chdb.execute("SELECT version()")[0]
     caps = Capabilities.for_version(version)
-    migrate(chdb, caps, MigrationOptions("eventpipe"))
+    db = unique("chdb")
+    migrate(chdb, caps, MigrationOptions(db))
     raw = sample_events(300)
     columns = columns_for([decode_wire(orjson.dumps(e)) for e in raw])
     # chdb has no native protocol: the same columns go as one multi-row VALUES statement.
     rows = zip(*columns, strict=True)
     values = ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in rows)
-    chdb.execute(f"INSERT INTO eventpipe.events ({', '.join(INSERT_COLUMNS)}) VALUES {values}")
-    got = chdb.execute(f"SELECT {', '.join(SELECT_COLUMNS)} FROM eventpipe.events")
+    chdb.execute(f"INSERT INTO {db}.events ({', '.join(INSERT_COLUMNS)}) VALUES {values}")
+    got = chdb.execute(f"SELECT {', '.join(SELECT_COLUMNS)} FROM {db}.events")
     stored = {
         e["event_id"]: normalise_ts(e)
         for e in (row_to_event(dict(zip(SELECT_COLUMNS, r, strict=True))) for r in got)
     }
     assert stored == {k: normalise_ts(v) for k, v in expected(raw).items()}
-    (ts_type,) = chdb.execute("SELECT toTypeName(timestamp) FROM eventpipe.events LIMIT 1")[0]
+    (ts_type,) = chdb.execute(f"SELECT toTypeName(timestamp) FROM {db}.events LIMIT 1")[0]
     assert ts_type == "DateTime64(3, 'UTC')"
 
 

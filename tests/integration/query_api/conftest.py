@@ -42,14 +42,6 @@ def open_api(api_settings: ApiSettings) -> OpenApi:
 
 
 @pytest.fixture(scope="session")
-def chdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbExecutor]:
-    """One chdb session per test process (chdb allows one data directory per process)."""
-    executor = ChdbExecutor(str(tmp_path_factory.mktemp("chdb") / "data"))
-    yield executor
-    executor.close()
-
-
-@pytest.fixture(scope="session")
 def chdb_caps(chdb: ChdbExecutor) -> Capabilities:
     return Capabilities.for_version(str(chdb.execute("SELECT version()")[0][0]))
 
