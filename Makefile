@@ -40,7 +40,7 @@ migrate: install services ## apply ClickHouse migrations
 topics: install services ## create the Kafka topics
 	$(BIN)/eventpipe topics create
 
-run: install services ## run the whole pipeline until Ctrl-C
+run: install ## run the whole pipeline until Ctrl-C (starts and stops the services too)
 	$(BIN)/eventpipe stack up
 
 stop: ## stop a stack left running, and the services

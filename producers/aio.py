@@ -11,14 +11,16 @@ with ``call_soon_threadsafe``. Use one instance from one event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from time import monotonic
 from types import TracebackType
 from typing import Any
 
+from events.errors import InvalidEvent
 from producers.client import EventProducer
 from producers.delivery import DeliveryFailure, ProducerStats, Waiter
-from producers.errors import QueueFull
+from producers.errors import ProducerError, QueueFull
+from producers.group import WaitGroup
 from producers.helpers import EventHelpers, EventInput
 from producers.kafka import KafkaClient
 from producers.settings import ProducerSettings
@@ -57,6 +59,28 @@ class AsyncEventProducer(EventHelpers[Coroutine[Any, Any, str]]):
         if waiter is not None:
             await waiter
         return event_id
+
+    async def emit_each(self, events: Sequence[EventInput]) -> list[str | Exception]:
+        """Queue every valid event of ``events``; once Kafka settled each, return per event
+        its id or what went wrong (``InvalidEvent``, ``QueueFull``, ``DeliveryFailed``, ...).
+
+        For request handlers publishing batches (the HTTP collector): one event failing
+        never affects its neighbours, and the batch waits on one group, not on a future and
+        a task per event. Cancelling the await does not withdraw accepted events.
+        """
+        group = WaitGroup(asyncio.get_running_loop(), len(events))
+        results: list[str | Exception] = []
+        for index, event in enumerate(events):
+            try:
+                results.append(await self._accept(event, group.slot(index)))
+            except (InvalidEvent, ProducerError) as exc:
+                results.append(exc)
+                group.skip(index, exc)
+        await group.wait()
+        for index, failure in group.failures.items():
+            if isinstance(failure, Exception):
+                results[index] = failure
+        return results
 
     async def _accept(self, event: EventInput, waiter: Waiter | None) -> str:
         wire = self.sync._prepare(event)

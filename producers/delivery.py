@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from producers.errors import DeliveryFailed
 from producers.kafka import DeliveryCallback
@@ -25,8 +25,14 @@ __all__ = ["DeliveryFailure", "DeliveryTracker", "ProducerStats", "Waiter"]
 
 _log = logging.getLogger("producers.delivery")
 
-#: A coroutine's handle on one event: resolved when Kafka acknowledges its record.
-Waiter = asyncio.Future[None]
+class Waiter(Protocol):
+    """A handle on one event, settled on its event loop when Kafka reports on its record:
+    an ``asyncio.Future[None]``, or a :class:`producers.group.Slot` of a batch."""
+
+    def done(self) -> bool: ...
+    def get_loop(self) -> asyncio.AbstractEventLoop: ...
+    def set_result(self, result: None, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
 
 
 @dataclass(frozen=True)

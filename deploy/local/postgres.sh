@@ -44,7 +44,8 @@ ensure_installed() {
 
 # as_owner CMD...: run as the cluster's owner (postgres when we are root).
 as_owner() {
-    if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+    # From /: the caller's directory may be one the postgres user cannot enter.
+    if [[ "$(id -u)" == 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pid_running() { [[ -s "$PIDFILE" ]] && kill -0 "$(head -n1 "$PIDFILE")" 2>/dev/null; }

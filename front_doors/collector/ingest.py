@@ -14,7 +14,6 @@ The steps, in order:
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -95,7 +94,9 @@ async def ingest(
     events = [_to_event(item, legacy) for item in items]
     if scope.components is not None:
         scope.check(_components(events))
-    results = await asyncio.gather(*map(_publish(producer), events), return_exceptions=True)
+    valid = [e for e in events if not isinstance(e, InvalidEvent)]
+    published = iter(await producer.emit_each(valid))
+    results = [e if isinstance(e, InvalidEvent) else next(published) for e in events]
     return _classify(results, legacy)
 
 
@@ -114,15 +115,6 @@ def _components(events: Sequence[Item]) -> set[str]:
             if isinstance(component, str) and _COMPONENT.match(component):
                 found.add(component)
     return found
-
-
-def _publish(producer: AsyncEventProducer) -> Any:
-    async def publish(event: Item) -> str:
-        if isinstance(event, InvalidEvent):
-            raise event
-        return await producer.emit(event)
-
-    return publish
 
 
 def _classify(results: Sequence[str | BaseException], legacy: Legacy | None) -> Outcome:

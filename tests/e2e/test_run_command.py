@@ -88,6 +88,10 @@ def test_make_run_from_a_fresh_clone(tmp_path: Path) -> None:
             os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C does
         run.wait(180)
         log.close()
+        # Whatever the outcome, leave no service of the clone running.
+        subprocess.run(
+            ["bash", str(clone / "deploy/local/services.sh"), "down"], env=env, check=False
+        )
     output = (tmp_path / "run.log").read_text()
     assert "stopping worker-0" in output
     assert "kafka: stopped" in output and "clickhouse: stopped" in output

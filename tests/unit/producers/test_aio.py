@@ -90,3 +90,31 @@ async def test_invalid_input_raises_before_anything_is_sent(
         await producer.log("c", "m", severity="LOUD")
     await producer.flush()
     assert delivered(kafka) == []
+
+
+async def test_emit_each_settles_every_item_on_its_own(
+    producer: AsyncEventProducer, kafka: MemoryKafka
+) -> None:
+    items = [
+        {"component": "a", "message": "one"},
+        {"component": "Bad", "message": "rejected"},
+        {"component": "b", "message": "two"},
+        {"component": "a"},  # no message
+    ]
+    results = await producer.emit_each(items)
+    assert isinstance(results[0], str) and isinstance(results[2], str)
+    assert [type(r).__name__ for r in results[1::2]] == ["InvalidEvent", "InvalidEvent"]
+    assert sorted(e.message or "" for e in delivered(kafka)) == ["one", "two"]
+
+
+async def test_emit_each_reports_failed_deliveries_per_item(kafka: MemoryKafka) -> None:
+    kafka.fail_with = "Broker: Message size too large"
+    async with AsyncEventProducer(settings(producer_linger_ms=1), kafka=kafka) as producer:
+        results = await producer.emit_each(
+            [{"component": "a", "message": str(i)} for i in range(3)]
+        )
+    assert [type(r).__name__ for r in results] == ["DeliveryFailed"] * 3
+
+
+async def test_emit_each_of_nothing_returns_at_once(producer: AsyncEventProducer) -> None:
+    assert await producer.emit_each([]) == []
