@@ -25,6 +25,7 @@ __all__ = ["DeliveryFailure", "DeliveryTracker", "ProducerStats", "Waiter"]
 
 _log = logging.getLogger("producers.delivery")
 
+
 class Waiter(Protocol):
     """A handle on one event, settled on its event loop when Kafka reports on its record:
     an ``asyncio.Future[None]``, or a :class:`producers.group.Slot` of a batch."""
