@@ -1,106 +1,59 @@
-"""Bearer tokens and the components each may read.
-
-Token entries are ``TOKEN=SCOPE`` where SCOPE is ``*`` (every component) or a
-comma-separated list of components. In ``api_tokens_file`` there is one entry a line
-(blank lines and ``#`` comments ignored); in ``api_tokens`` entries are separated by ``;``
-or newlines. A TOKEN written as ``sha256:<64 hex digits>`` is the SHA-256 of the real
-token, so the file need not hold secrets.
-
-Presented tokens are hashed and compared with every entry by :func:`hmac.compare_digest`,
-without stopping at the first match: the time taken does not depend on which entry (or
-how much of one) matched.
+"""Bearer tokens and the components each may read (the shared format of
+:mod:`eventpipe.tokens`: ``TOKEN=component,...`` or ``TOKEN=*``, hashed entries allowed,
+compared in constant time).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Final
 
-from events.model import COMPONENT_PATTERN
+from eventpipe.tokens import MissingToken, TokenEntry, UnknownToken, parse_entries
+from eventpipe.tokens import TokenTable as _Table
 from query_api.errors import Unauthorized
 from query_api.filters import Scope
 from query_api.settings import ApiSettings
 
 __all__ = ["TokenTable", "parse_entries"]
 
-_HASHED: Final = re.compile(r"sha256:([0-9a-fA-F]{64})")
-_COMPONENT: Final = re.compile(COMPONENT_PATTERN)
 _EVERYTHING: Final = Scope(None)
-
-
-@dataclass(frozen=True)
-class _Entry:
-    digest: bytes
-    scope: Scope
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def _entry(text: str, where: str) -> _Entry:
-    token, sep, scope_text = text.partition("=")
-    token, scope_text = token.strip(), scope_text.strip()
-    if not sep or not token or not scope_text:
-        raise ValueError(f"{where}: expected TOKEN=component,... or TOKEN=*")
-    hashed = _HASHED.fullmatch(token)
-    digest = bytes.fromhex(hashed.group(1)) if hashed else _digest(token)
-    if scope_text == "*":
-        return _Entry(digest, _EVERYTHING)
-    components = frozenset(c.strip() for c in scope_text.split(",") if c.strip())
-    bad = sorted(c for c in components if not _COMPONENT.match(c))
-    if bad:
-        raise ValueError(f"{where}: not component names: {', '.join(bad)}")
-    return _Entry(digest, Scope(components))
-
-
-def parse_entries(lines: Iterable[str], source: str) -> list[_Entry]:
-    """Token entries from text lines; raises ``ValueError`` naming the bad line."""
-    entries = []
-    for number, line in enumerate(lines, start=1):
-        text = line.split("#", 1)[0].strip()
-        if text:
-            entries.append(_entry(text, f"{source} entry {number}"))
-    return entries
 
 
 class TokenTable:
     """Who may read what. Built once at start-up from the settings."""
 
-    def __init__(self, entries: Iterable[_Entry], *, allow_anonymous: bool = False) -> None:
-        self._entries = tuple(entries)
-        self._anonymous = allow_anonymous
+    def __init__(
+        self,
+        entries: Iterable[TokenEntry] = (),
+        *,
+        allow_anonymous: bool = False,
+        table: _Table | None = None,
+    ) -> None:
+        self._table = (
+            table if table is not None else _Table(entries, allow_anonymous=allow_anonymous)
+        )
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> TokenTable:
         """Read the token file and the inline tokens. Blocking (reads a file)."""
-        entries = []
-        if settings.api_tokens_file is not None:
-            text = settings.api_tokens_file.read_text(encoding="utf-8")
-            entries += parse_entries(text.splitlines(), str(settings.api_tokens_file))
-        if settings.api_tokens is not None:
-            inline = re.split(r"[;\n]", settings.api_tokens.get_secret_value())
-            entries += parse_entries(inline, "EVENTPIPE_API_TOKENS")
-        return cls(entries, allow_anonymous=settings.api_allow_anonymous)
+        return cls(
+            table=_Table.load(
+                settings.api_tokens_file,
+                settings.api_tokens,
+                inline_name="EVENTPIPE_API_TOKENS",
+                allow_anonymous=settings.api_allow_anonymous,
+            )
+        )
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._table)
 
     def scope_of(self, token: str | None) -> Scope:
         """The scope of ``token``; :class:`Unauthorized` when missing or unknown."""
-        if token is None:
-            if self._anonymous:
-                return _EVERYTHING
-            raise Unauthorized("send Authorization: Bearer <token>")
-        presented = _digest(token)
-        found: Scope | None = None
-        for entry in self._entries:  # no early exit: constant time over the table
-            if hmac.compare_digest(presented, entry.digest) and found is None:
-                found = entry.scope
-        if found is None:
-            raise Unauthorized("unknown token")
-        return found
+        try:
+            components = self._table.components_of(token)
+        except MissingToken:
+            raise Unauthorized("send Authorization: Bearer <token>") from None
+        except UnknownToken:
+            raise Unauthorized("unknown token") from None
+        return _EVERYTHING if components is None else Scope(components)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from typing import Any
 
 import typer
@@ -19,8 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from eventpipe.kafka import describe_topics
 from eventpipe.logs import configure, get_logger
+from eventpipe.startup import StartupFailed, wait_for_topic
 from producers.settings import SimulatorSettings
 from producers.simulator.run import SimulationProgress, SimulationSummary, run_simulation
 
@@ -71,19 +70,11 @@ def simulate(
 
 
 def _wait_for_topic(settings: SimulatorSettings, wait: float) -> None:
-    deadline = time.monotonic() + wait
-    conf = settings.librdkafka_security()
-    while True:
-        try:
-            if describe_topics(conf, [settings.topic], timeout=5.0):
-                return
-            problem = f"topic {settings.topic} does not exist (run `eventpipe topics create`)"
-        except Exception as exc:  # KafkaException: the broker is not reachable yet
-            problem = f"Kafka at {settings.kafka_bootstrap} not reachable: {exc}"
-        if time.monotonic() >= deadline:
-            console.print(f"[red]{problem}[/red]")
-            raise typer.Exit(2)
-        time.sleep(1.0)
+    try:
+        wait_for_topic(settings, wait)
+    except StartupFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _logging_progress(settings: SimulatorSettings, stop: threading.Event) -> SimulationSummary:

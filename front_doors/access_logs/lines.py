@@ -31,6 +31,8 @@ class LineSplitter:
         self._max = max_line
         self._carry = b""
         self._skipping = False  # inside a too-long line, waiting for its newline
+        # Bytes of a blank-so-far carried line not kept in the carry (see _hold).
+        self._dropped = 0
         self.consumed = offset  #: stream offset after the last complete line
         self._number = number
 
@@ -53,18 +55,19 @@ class LineSplitter:
                 self._number += 1
                 if piece.strip():
                     out.append(self._line(start + position, piece))
-            position += len(piece) + 1
-        self.consumed = start + end + 1
+            position += len(piece) + 1 + self._dropped
+            self._dropped = 0  # only the first piece can be a shortened carry
+        self.consumed = start + position
         self._carry = b""
         out.extend(self._hold(data[end + 1 :], self.consumed))
         return out
 
     def finish(self) -> list[Line]:
         """The unterminated last line, if any (the stream ended). Resets the splitter."""
-        carry, skipping = self._carry, self._skipping
-        self._carry, self._skipping = b"", False
+        carry, skipping, dropped = self._carry, self._skipping, self._dropped
+        self._carry, self._skipping, self._dropped = b"", False, 0
         if skipping or not carry.strip():
-            self.consumed += len(carry)
+            self.consumed += len(carry) + dropped
             return []
         self._number += 1
         line = self._line(self.consumed, carry)
@@ -80,10 +83,18 @@ class LineSplitter:
         if len(rest) <= self._max:
             self._carry = rest
             return []
+        if not rest.strip():
+            # Blank so far: whether it is a line at all depends on what follows, so wait —
+            # holding no more than max_line + 1 bytes of it (a client sending endless
+            # spaces costs nothing), and counting the rest for the offsets.
+            self._dropped += len(rest) - (self._max + 1)
+            self._carry = rest[: self._max + 1]
+            return []
         self._number += 1
         self._skipping = True
         self._carry = b""
-        self.consumed = start + len(rest)
+        self.consumed = start + len(rest) + self._dropped
+        self._dropped = 0
         return [Line(start, self._number, rest[: self._max], True)]
 
     def _line(self, offset: int, raw: bytes) -> Line:
