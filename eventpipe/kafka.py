@@ -21,10 +21,24 @@ __all__ = [
     "TopicDescription",
     "TopicSpec",
     "describe_topics",
+    "durable_producer_config",
     "ensure_topics",
 ]
 
 PARTITIONER = "murmur2_random"
+
+
+def durable_producer_config(conf: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """confluent-kafka producer settings every writer of ours shares: Java-compatible keys,
+    idempotence (so acks=all and retries that neither duplicate nor reorder), lz4."""
+    return {
+        **conf,
+        "partitioner": PARTITIONER,
+        "enable.idempotence": True,
+        "acks": "all",
+        "compression.type": "lz4",
+        **overrides,
+    }
 
 
 @dataclass(frozen=True)

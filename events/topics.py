@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from events.errors import InvalidEvent
 
 __all__ = [
     "DEFAULT_INGEST_TOPIC",
@@ -16,6 +19,7 @@ __all__ = [
     "H_PARTITION",
     "H_TIME",
     "H_TOPIC",
+    "dead_letter_headers",
     "dlq_topic",
 ]
 
@@ -37,3 +41,23 @@ DLQ_HEADERS: Final = (H_CODE, H_FIELD, H_MESSAGE, H_TOPIC, H_PARTITION, H_OFFSET
 def dlq_topic(ingest_topic: str) -> str:
     """The dead-letter topic of an ingest topic: ``<ingest topic>.dlq``."""
     return ingest_topic + DLQ_SUFFIX
+
+
+def dead_letter_headers(
+    reason: InvalidEvent, *, source: str, partition: int, offset: int, line: int, now_ms: int
+) -> list[tuple[str, str | bytes | None]]:
+    """The headers of a dead letter: why (reason code, field, message) and where from.
+
+    The one definition every writer of ``<topic>.dlq`` uses (workers, front doors), so
+    one tool (``eventpipe dlq``) reads them all.
+    """
+    return [
+        (H_CODE, reason.code.encode()),
+        (H_FIELD, reason.field.encode()),
+        (H_MESSAGE, reason.message.encode()),
+        (H_TOPIC, source.encode()),
+        (H_PARTITION, str(partition).encode()),
+        (H_OFFSET, str(offset).encode()),
+        (H_LINE, str(line).encode()),
+        (H_TIME, str(now_ms).encode()),
+    ]

@@ -33,19 +33,9 @@ from typing import Any, NamedTuple, Protocol
 from confluent_kafka import Producer
 
 from eventpipe.config import KafkaConnection
-from eventpipe.kafka import PARTITIONER
+from eventpipe.kafka import durable_producer_config
 from events.errors import InvalidEvent, RetryableError
-from events.topics import (
-    H_CODE,
-    H_FIELD,
-    H_LINE,
-    H_MESSAGE,
-    H_OFFSET,
-    H_PARTITION,
-    H_TIME,
-    H_TOPIC,
-    dlq_topic,
-)
+from events.topics import dead_letter_headers, dlq_topic
 
 __all__ = [
     "DeadLetterStats",
@@ -92,17 +82,14 @@ class DeadLetters(Protocol):
 
 def headers_of(letter: Rejected, now_ms: int) -> list[tuple[str, str | bytes | None]]:
     """The dead-letter headers of ``letter`` (see the module docstring)."""
-    reason = letter.reason
-    return [
-        (H_CODE, reason.code.encode()),
-        (H_FIELD, reason.field.encode()),
-        (H_MESSAGE, reason.message.encode()),
-        (H_TOPIC, letter.source.encode()),
-        (H_PARTITION, b"-1"),
-        (H_OFFSET, str(letter.offset).encode()),
-        (H_LINE, str(letter.line).encode()),
-        (H_TIME, str(now_ms).encode()),
-    ]
+    return dead_letter_headers(
+        letter.reason,
+        source=letter.source,
+        partition=-1,
+        offset=letter.offset,
+        line=letter.line,
+        now_ms=now_ms,
+    )
 
 
 class KafkaDeadLetters:
@@ -114,15 +101,10 @@ class KafkaDeadLetters:
         self._lock = threading.Lock()
         self._published = self._delivered = self._failed = 0
         self._producer = Producer(
-            {
-                **settings.librdkafka_security(),
-                "client.id": f"{client_id}-dlq",
-                "enable.idempotence": True,
-                "acks": "all",
-                "partitioner": PARTITIONER,
-                "compression.type": "lz4",
-                "linger.ms": 20,
-            }
+            durable_producer_config(
+                settings.librdkafka_security(),
+                **{"client.id": f"{client_id}-dlq", "linger.ms": 20},
+            )
         )
 
     async def publish(self, letter: Rejected) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import Producer
 
-from eventpipe.kafka import PARTITIONER
+from eventpipe.kafka import durable_producer_config
 from producers.settings import ProducerSettings
 
 __all__ = [
@@ -56,14 +56,11 @@ class KafkaClient(Protocol):
 
 def librdkafka_config(settings: ProducerSettings) -> dict[str, Any]:
     """confluent-kafka configuration: durable, ordered, compressed, Java-compatible keys."""
-    conf: dict[str, Any] = {
-        **settings.librdkafka_security(),
+    # Idempotence implies acks=all and in-order retries: a retried batch can neither
+    # duplicate nor overtake the one after it, so order within a component holds.
+    conf = durable_producer_config(settings.librdkafka_security())
+    conf |= {
         "client.id": settings.producer_client_id,
-        "partitioner": PARTITIONER,
-        # Idempotence implies acks=all and in-order retries: a retried batch can neither
-        # duplicate nor overtake the one after it, so order within a component holds.
-        "enable.idempotence": True,
-        "acks": "all",
         "compression.type": settings.producer_compression,
         "linger.ms": settings.producer_kafka_linger_ms,
         "batch.size": settings.producer_batch_bytes,

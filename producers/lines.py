@@ -12,8 +12,8 @@ Two costs dominate a producer written in Python, and this module avoids both:
   allocation per event. Lines are instead encoded straight into the record's
   ``bytearray`` (``msgspec``'s ``encode_into``), the id spliced in as the first field.
 
-The encoder is configured exactly like :func:`events.wire.encode_wire`'s (msgspec's
-defaults); a unit test holds every written line equal to ``encode_wire``'s output.
+The encoder is the contract's own (:func:`events.wire.encode_wire_into`); a unit test
+holds every written line equal to ``encode_wire``'s output.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import msgspec
 
 from events.errors import InvalidEvent
 from events.limits import MAX_EVENT_BYTES
-from events.wire import WireEvent
+from events.wire import WireEvent, encode_wire_into
 
 __all__ = ["LineWriter"]
 
@@ -37,7 +37,6 @@ _COMMA: Final = ord(",")
 # The last three hex digits of an id: as text, and as the bytes that close the id string.
 _TAIL_TEXT: Final = tuple(f"{i:03x}" for i in range(1 << _SEQ_BITS))
 _TAIL_BYTES: Final = tuple(f'{i:03x}"'.encode() for i in range(1 << _SEQ_BITS))
-_encode_into = msgspec.json.Encoder().encode_into
 _MAX_LINE: Final = MAX_EVENT_BYTES + 1  # a written line carries its leading newline
 
 _LIVE: weakref.WeakSet[LineWriter] = weakref.WeakSet()
@@ -74,7 +73,7 @@ class LineWriter:
         try:
             if event.event_id is not None:
                 buffer += b"\n"
-                _encode_into(event, buffer, -1)
+                encode_wire_into(event, buffer)
                 event_id = str(event.event_id)
             else:
                 # next() on the counter is atomic, so two threads never share a number; a
@@ -88,7 +87,7 @@ class LineWriter:
                 buffer += block[2]
                 buffer += _TAIL_BYTES[low]
                 brace = len(buffer)
-                _encode_into(event, buffer, -1)
+                encode_wire_into(event, buffer)
                 buffer[brace] = _COMMA  # …"{"component":… → …","component":…
                 event_id = block[1] + _TAIL_TEXT[low]
         except (TypeError, msgspec.EncodeError) as exc:

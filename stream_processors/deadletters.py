@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from eventpipe.kafka import PARTITIONER
+from eventpipe.kafka import durable_producer_config
 from events.errors import RetryableError
-from events.topics import H_CODE, H_FIELD, H_LINE, H_MESSAGE, H_OFFSET, H_PARTITION, H_TIME, H_TOPIC
+from events.topics import dead_letter_headers
 from stream_processors.decode import DeadLetter
 
 __all__ = ["DeadLetters", "KafkaDeadLetters", "MemoryDeadLetters", "headers_of"]
@@ -32,17 +32,14 @@ class DeadLetters(Protocol):
 
 
 def headers_of(letter: DeadLetter, now_ms: int) -> list[tuple[str, str | bytes | None]]:
-    reason = letter.reason
-    return [
-        (H_CODE, reason.code.encode()),
-        (H_FIELD, reason.field.encode()),
-        (H_MESSAGE, reason.message.encode()),
-        (H_TOPIC, letter.topic.encode()),
-        (H_PARTITION, str(letter.partition).encode()),
-        (H_OFFSET, str(letter.offset).encode()),
-        (H_LINE, str(letter.line).encode()),
-        (H_TIME, str(now_ms).encode()),
-    ]
+    return dead_letter_headers(
+        letter.reason,
+        source=letter.topic,
+        partition=letter.partition,
+        offset=letter.offset,
+        line=letter.line,
+        now_ms=now_ms,
+    )
 
 
 class KafkaDeadLetters:
@@ -51,16 +48,7 @@ class KafkaDeadLetters:
     def __init__(self, conf: dict[str, Any], topic: str, *, timeout: float = 30.0) -> None:
         self._topic = topic
         self._timeout = timeout
-        self._producer = Producer(
-            {
-                **conf,
-                "enable.idempotence": True,
-                "acks": "all",
-                "partitioner": PARTITIONER,
-                "compression.type": "lz4",
-                "linger.ms": 5,
-            }
-        )
+        self._producer = Producer(durable_producer_config(conf, **{"linger.ms": 5}))
 
     def publish(self, letters: Sequence[DeadLetter]) -> None:
         failures: list[KafkaError] = []

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
-from eventpipe.kafka import PARTITIONER
+from eventpipe.kafka import durable_producer_config
 from events.topics import (
     H_CODE,
     H_FIELD,
@@ -165,9 +165,7 @@ def replay_letters(
     publishing anything twice. Returns counts ``replayed`` and ``skipped`` (other reasons).
     """
     consumer = Consumer({**conf, "group.id": REPLAY_GROUP, "enable.auto.commit": False})
-    producer = Producer(
-        {**conf, "partitioner": PARTITIONER, "enable.idempotence": True, "acks": "all"}
-    )
+    producer = Producer(durable_producer_config(conf))
     counts: Counter[str] = Counter(replayed=0, skipped=0)
     try:
         ends = _ends(consumer, dlq, timeout)
