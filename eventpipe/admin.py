@@ -1,7 +1,9 @@
-"""Operator actions shared by the CLI, the stack runner and the tests: topics, migrations."""
+"""Operator actions shared by the CLI, the stack runner and the tests: topics, migrations,
+roll-ups."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from eventpipe.kafka import TopicSpec, ensure_topics
@@ -9,8 +11,9 @@ from eventpipe.settings import AdminSettings
 from events.topics import dlq_topic
 from storage.client import connect, wait_until_ready
 from storage.migrations import Migration, MigrationOptions, migrate
+from storage.rollup import RefreshReport, refresh
 
-__all__ = ["apply_migrations", "create_pipeline_topics", "pipeline_topics"]
+__all__ = ["apply_migrations", "create_pipeline_topics", "pipeline_topics", "refresh_rollups"]
 
 _HOUR_MS = 3_600_000
 
@@ -38,6 +41,16 @@ def create_pipeline_topics(settings: AdminSettings) -> list[str]:
     return ensure_topics(
         settings.librdkafka_security(), pipeline_topics(settings), timeout=settings.startup_timeout
     )
+
+
+def refresh_rollups(settings: AdminSettings) -> RefreshReport:
+    """Roll up the settled, ended days that have no roll-up yet (see storage.rollup)."""
+    client = connect(settings)
+    try:
+        wait_until_ready(client, settings.startup_timeout)
+        return refresh(client, settings.clickhouse_database, now_ms=int(time.time() * 1000))
+    finally:
+        client.disconnect()
 
 
 def apply_migrations(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from query_api.aggregate import fill_series, roll_up
@@ -12,20 +11,13 @@ from query_api.predicates import Predicate
 from query_api.repository import INTERVAL_MS, GroupBy, Interval, Page, Series, Stats
 from query_api.sql import statements
 from query_api.store import RowSource
+from storage.rollup import PartitionState, partition_states
 from storage.rows import SELECT_COLUMNS, row_to_event
 
 __all__ = ["ClickHouseEventsRepository"]
 
 _TS = SELECT_COLUMNS.index("ts_ms")
 _ID = SELECT_COLUMNS.index("event_id")
-
-
-def _day_start(partition: str) -> int | None:
-    try:
-        day = datetime.strptime(partition.strip("'"), "%Y%m%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return int(day.timestamp()) * 1000
 
 
 class ClickHouseEventsRepository:
@@ -76,14 +68,36 @@ class ClickHouseEventsRepository:
         return row_to_event(dict(zip(SELECT_COLUMNS, rows[0], strict=True))) if rows else None
 
     async def stats(self, where: EventFilter) -> Stats:
-        days = await self._unsettled_days()
-        sql, params = statements.stats(self._database, where.predicate(), days)
+        predicate = where.predicate()
+        states = await self._partitions()
+        split = statements.rollup_split(predicate)
+        rolled: list[statements.RolledDay] = []
+        if split is not None:
+            wanted = {
+                s.part: day
+                for s in states
+                if s.settled and (day := s.day_ms) is not None and split.covers(day)
+            }
+            if wanted:
+                sql, params = statements.rolled_up(self._database, sorted(wanted))
+                found = await self._store.rows("rolled_up", sql, params)
+                rolled = sorted(
+                    (statements.RolledDay(wanted[str(part)], str(part)) for (part,) in found),
+                    key=lambda r: r.day_ms,
+                )
+        sql, params = statements.stats(
+            self._database,
+            predicate,
+            _unsettled_days(states),
+            rolled,
+            split.dimensions if split is not None else None,
+        )
         return roll_up(await self._store.rows("stats", sql, params))
 
     async def timeseries(
         self, where: EventFilter, interval: Interval, group_by: GroupBy | None
     ) -> Series:
-        days = await self._unsettled_days()
+        days = _unsettled_days(await self._partitions())
         sql, params = statements.timeseries(
             self._database, where.predicate(), days, INTERVAL_MS[interval], group_by
         )
@@ -93,9 +107,11 @@ class ClickHouseEventsRepository:
     async def ready(self) -> bool:
         return await self._store.ping()
 
-    async def _unsettled_days(self) -> list[int]:
-        sql, params = statements.unsettled_partitions(self._database)
-        rows = await self._store.rows("partitions", sql, params)
-        return sorted(
-            day for (partition,) in rows if (day := _day_start(str(partition))) is not None
-        )
+    async def _partitions(self) -> list[PartitionState]:
+        sql, params = statements.partitions(self._database)
+        return partition_states(await self._store.rows("partitions", sql, params))
+
+
+def _unsettled_days(states: list[PartitionState]) -> list[int]:
+    """Day starts of the partitions that may still hold copies."""
+    return sorted(day for s in states if not s.settled and (day := s.day_ms) is not None)

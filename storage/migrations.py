@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from storage.rollup import rollup_table_ddl
 from storage.schema import events_table_ddl, quote_identifier
 from storage.version import Capabilities
 
@@ -68,9 +69,15 @@ def _ingest_offsets(opts: MigrationOptions, caps: Capabilities) -> Sequence[str]
     ]
 
 
+def _events_daily(opts: MigrationOptions, caps: Capabilities) -> Sequence[str]:
+    # Per settled day: counts per (component, kind, severity); see storage.rollup.
+    return [rollup_table_ddl(opts.database)]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create events", _events),
     Migration(2, "create ingest_offsets", _ingest_offsets),
+    Migration(3, "create events_daily", _events_daily),
 )
 
 

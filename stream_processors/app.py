@@ -51,6 +51,7 @@ from stream_processors.guard import InvalidRatioGuard
 from stream_processors.metrics import WorkerMetrics
 from stream_processors.offsets import ClickHouseOffsets, OffsetStore
 from stream_processors.retry import Backoff
+from stream_processors.rollups import RollupRefresher
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import ClickHouseSink, EventSink
 from stream_processors.writer import BatchWriter
@@ -129,6 +130,7 @@ def create_app(
     )
     metrics = metrics or WorkerMetrics()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventpipe-sink")
+    on_clickhouse = sink is None  # the roll-up timer runs only beside the real sink
     sink = sink or ClickHouseSink(settings)
     dead_letters = dead_letters or KafkaDeadLetters(
         settings.librdkafka_security(), dlq_topic(settings.topic)
@@ -155,6 +157,10 @@ def create_app(
     )
     app.shutdown_grace = settings.worker_shutdown_grace_seconds
     app.closers = [c for c in (sink, dead_letters, offsets) if hasattr(c, "close")]
+    if on_clickhouse and settings.worker_rollup_interval_seconds > 0:
+        refresher = RollupRefresher(settings)
+        app.timer(interval=settings.worker_rollup_interval_seconds)(refresher.tick)
+        app.closers.append(refresher)
     _wire(app, settings, metrics)
     return app
 

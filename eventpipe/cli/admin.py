@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from eventpipe.admin import apply_migrations, create_pipeline_topics
+from eventpipe.admin import apply_migrations, create_pipeline_topics, refresh_rollups
 from eventpipe.kafka import describe_topics
 from eventpipe.settings import AdminSettings
 
@@ -83,6 +83,13 @@ def migrate() -> None:
     )
 
 
+def rollup() -> None:
+    """Roll up settled, ended days for /v1/stats now (workers do it every minute)."""
+    report = refresh_rollups(AdminSettings())
+    rolled = ", ".join(report.rolled_up) or "nothing new"
+    console.print(f"rolled up: {rolled}; removed rows of {len(report.removed)} merged part(s)")
+
+
 def config_docs() -> None:
     """Regenerate docs/configuration.md from the settings models."""
     from eventpipe.config_docs import write
@@ -95,3 +102,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(services, name="services")
     app.add_typer(topics, name="topics")
     app.command("migrate")(migrate)
+    app.command("rollup")(rollup)

@@ -13,34 +13,51 @@ per statement:
 * aggregates read through :func:`deduplicated_source`: partitions that merges have settled
   (one active part, merged at least once) are counted as they are, the others through
   ``LIMIT 1 BY ts_ms, event_id`` — exact, and about the cost of a plain ``count()`` once
-  the recent partitions are small.
+  the recent partitions are small;
+* stats read settled days that :mod:`storage.rollup` has rolled up from the roll-up rows of
+  their active part instead of from ``events`` (:func:`rollup_split` says when a filter
+  allows it): a few hundred rows per day instead of every event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from query_api.cursor import Key
-from query_api.predicates import Predicate
+from query_api.predicates import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Contains,
+    Negate,
+    OneOf,
+    Predicate,
+    TimeRange,
+)
 from query_api.sql.where import Binder, compile_where
+from storage.rollup import DAY_MS, ROLLUP_TABLE, partitions_sql, rolled_up_sql
 from storage.rows import SELECT_COLUMNS
 from storage.schema import EVENTS_TABLE, quote_identifier
 
 __all__ = [
     "DAY_MS",
+    "RolledDay",
+    "RollupSplit",
     "Statement",
     "by_id",
     "deduplicated_source",
     "page_keys",
     "page_rows",
+    "partitions",
+    "rolled_up",
+    "rollup_split",
     "stats",
     "timeseries",
-    "unsettled_partitions",
 ]
 
 Statement = tuple[str, dict[str, Any]]
-DAY_MS: Final = 86_400_000
 _COLUMNS: Final = ", ".join(quote_identifier(c) for c in SELECT_COLUMNS)
 _AGGREGATE_COLUMNS: Final = "ts_ms, event_id, component, kind, severity"
 _GROUPS: Final = {None: "''", "severity": "toString(severity)", "kind": "toString(kind)",
@@ -97,29 +114,104 @@ def by_id(database: str, event_id: str, where: Predicate) -> Statement:
     return sql, binder.params
 
 
-def unsettled_partitions(database: str) -> Statement:
-    """Partitions that may still hold copies: several active parts, or one never merged."""
-    sql = (
-        "SELECT partition FROM system.parts "
-        "WHERE database = %(database)s AND table = %(table)s AND active "
-        "GROUP BY partition HAVING count() > 1 OR min(level) = 0"
-    )
-    return sql, {"database": database, "table": EVENTS_TABLE}
+def partitions(database: str) -> Statement:
+    """Every partition of ``events``: active part count, lowest level, one part's name."""
+    return partitions_sql(database)
+
+
+def rolled_up(database: str, parts: Sequence[str]) -> Statement:
+    """Which of ``parts`` have roll-up rows."""
+    return rolled_up_sql(database, parts)
+
+
+#: Columns the roll-up keeps, with the same names and types as in ``events``.
+_ROLLUP_COLUMNS: Final = frozenset({"component", "kind", "severity"})
+
+
+@dataclass(frozen=True)
+class RollupSplit:
+    """A filter the roll-up can answer: a test on its columns within a time range."""
+
+    dimensions: Predicate
+    start_ms: int | None
+    end_ms: int | None
+
+    def covers(self, day_ms: int) -> bool:
+        """Whether the whole UTC day starting at ``day_ms`` is inside the time range."""
+        after_start = self.start_ms is None or self.start_ms <= day_ms
+        return after_start and (self.end_ms is None or day_ms + DAY_MS <= self.end_ms)
+
+
+def _conjuncts(predicate: Predicate) -> list[Predicate]:
+    if isinstance(predicate, AllOf):
+        return [c for item in predicate.items for c in _conjuncts(item)]
+    return [predicate]
+
+
+def _on_rollup_columns(predicate: Predicate) -> bool:
+    match predicate:
+        case AllOf(items) | AnyOf(items):
+            return all(_on_rollup_columns(i) for i in items)
+        case Negate(item):
+            return _on_rollup_columns(item)
+        case Compare(column) | OneOf(column) | Contains(column):
+            return column.sql in _ROLLUP_COLUMNS
+    return False
+
+
+def rollup_split(where: Predicate) -> RollupSplit | None:
+    """``where`` as (test on component/kind/severity) AND (time range), if it is one."""
+    dimensions: list[Predicate] = []
+    start: int | None = None
+    end: int | None = None
+    for part in _conjuncts(where):
+        if isinstance(part, TimeRange):
+            if part.start_ms is not None:
+                start = part.start_ms if start is None else max(start, part.start_ms)
+            if part.end_ms is not None:
+                end = part.end_ms if end is None else min(end, part.end_ms)
+        elif _on_rollup_columns(part):
+            dimensions.append(part)
+        else:
+            return None
+    return RollupSplit(AllOf(tuple(dimensions)), start, end)
+
+
+@dataclass(frozen=True)
+class RolledDay:
+    """A settled day read from the roll-up rows of its one active part."""
+
+    day_ms: int
+    part: str
 
 
 def _days(binder: Binder, days: Sequence[int]) -> str:
-    ranges = [f"(ts_ms >= {binder.bind(d)} AND ts_ms < {binder.bind(d + DAY_MS)})" for d in days]
+    """``ts_ms`` within any of the UTC ``days``; consecutive days make one range."""
+    spans: list[list[int]] = []
+    for day in sorted(days):
+        if spans and spans[-1][1] == day:
+            spans[-1][1] = day + DAY_MS
+        else:
+            spans.append([day, day + DAY_MS])
+    ranges = [f"(ts_ms >= {binder.bind(lo)} AND ts_ms < {binder.bind(hi)})" for lo, hi in spans]
     return "(" + " OR ".join(ranges) + ")"
 
 
 def deduplicated_source(
-    database: str, where: Predicate, unsettled_days: Sequence[int], binder: Binder
+    database: str,
+    where: Predicate,
+    unsettled_days: Sequence[int],
+    binder: Binder,
+    skip_days: Sequence[int] = (),
 ) -> str:
     """A ``FROM`` source of the matching rows, one per event (see the module docstring).
 
-    ``unsettled_days`` are the UTC day starts (ms) of the partitions that may hold copies.
+    ``unsettled_days`` are the UTC day starts (ms) of the partitions that may hold copies;
+    rows of ``skip_days`` are left out (the caller counts them elsewhere).
     """
     condition = compile_where(where, binder)
+    if skip_days:
+        condition += f" AND NOT {_days(binder, skip_days)}"
     if not unsettled_days:
         return f"{_table(database)} WHERE {condition}"
     days = _days(binder, unsettled_days)
@@ -127,13 +219,40 @@ def deduplicated_source(
     return f"({head} AND NOT {days} UNION ALL {head} AND {days} LIMIT 1 BY ts_ms, event_id)"
 
 
-def stats(database: str, where: Predicate, unsettled_days: Sequence[int]) -> Statement:
-    """Counts and first/last time per (component, kind, severity)."""
+def stats(
+    database: str,
+    where: Predicate,
+    unsettled_days: Sequence[int],
+    rolled: Sequence[RolledDay] = (),
+    dimensions: Predicate | None = None,
+) -> Statement:
+    """Counts and first/last time per (component, kind, severity).
+
+    ``rolled`` days are read from the roll-up, filtered by ``dimensions`` (the part of
+    ``where`` on the roll-up's columns; the caller checked with :func:`rollup_split` that
+    ``where`` is that test within a time range covering those whole days).
+    """
     binder = Binder()
-    source = deduplicated_source(database, where, unsettled_days, binder)
+    if not rolled:
+        source = deduplicated_source(database, where, unsettled_days, binder)
+        sql = (
+            "SELECT component, toString(kind), toString(severity), count(), min(ts_ms), "
+            f"max(ts_ms) FROM {source} GROUP BY component, kind, severity"
+        )
+        return sql, binder.params
+    days = [r.day_ms for r in rolled]
+    source = deduplicated_source(database, where, unsettled_days, binder, skip_days=days)
+    parts = ", ".join(binder.bind(r.part) for r in rolled)
+    test = compile_where(dimensions if dimensions is not None else where, binder)
     sql = (
-        "SELECT component, toString(kind), toString(severity), count(), min(ts_ms), max(ts_ms) "
-        f"FROM {source} GROUP BY component, kind, severity"
+        "SELECT component, toString(kind), toString(severity), sum(n), min(f), max(l) FROM ("
+        "SELECT component, kind, severity, count() AS n, min(ts_ms) AS f, max(ts_ms) AS l "
+        f"FROM {source} GROUP BY component, kind, severity "
+        "UNION ALL "
+        "SELECT component, kind, severity, events AS n, first_ms AS f, last_ms AS l "
+        f"FROM {quote_identifier(database)}.{ROLLUP_TABLE} WHERE part IN ({parts}) AND {test} "
+        "LIMIT 1 BY part, component, kind, severity"
+        ") GROUP BY component, kind, severity"
     )
     return sql, binder.params
 

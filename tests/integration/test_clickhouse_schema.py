@@ -150,7 +150,7 @@ def test_same_migrations_run_on_the_current_engine(chdb: ChdbExecutor) -> None:
     caps = Capabilities.for_version(version)
     assert caps.datetime64 and caps.skip_indexes
     db = unique("chdb")
-    assert migrate(chdb, caps, MigrationOptions(db, retention_days=400)) == [1, 2]
+    assert migrate(chdb, caps, MigrationOptions(db, retention_days=400)) == [1, 2, 3]
     assert migrate(chdb, caps, MigrationOptions(db)) == []
     rows = chdb.execute(f"DESCRIBE TABLE {db}.events")
     stored = [(r[0], r[1]) for r in rows if r[2] not in ("ALIAS", "MATERIALIZED")]

@@ -8,6 +8,7 @@ from clickhouse_driver import Client
 
 from query_api.sql import statements
 from query_api.timeparse import format_ms
+from storage.rollup import partition_states
 from tests.integration.query_api.support import ALL, OpenApi, insert_ch
 from tests.unit.query_api.helpers import event
 
@@ -44,8 +45,8 @@ async def _everything(open_api: OpenApi) -> dict[str, Any]:
 
 
 def _unsettled(client: Client, database: str) -> list[str]:
-    sql, params = statements.unsettled_partitions(database)
-    return sorted(str(row[0]) for row in client.execute(sql, params))
+    states = partition_states(client.execute(*statements.partitions(database)))
+    return [s.partition for s in states if not s.settled]
 
 
 async def test_copies_written_by_redelivery_are_read_once(

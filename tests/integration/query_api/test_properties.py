@@ -1,7 +1,8 @@
 """The API over ClickHouse (and the same SQL on chdb) agrees with the Python reference.
 
 Random events go into a real ClickHouse 18.16 table — some of them twice, as a redelivery
-would write them — and into chdb (the current engine); random filters and queries are then
+would write them — and into chdb (the current engine), then are sometimes merged and rolled
+up (:mod:`storage.rollup`); random filters and queries are then
 asked of three apps that differ only in their repository: ClickHouse, chdb, and the
 in-memory twin that filters with :mod:`query_api.reference`. Every answer must be equal,
 and walking pages must give the full result in order, without gaps or repeats.
@@ -10,6 +11,7 @@ and walking pages must give the full result in order, without gaps or repeats.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 from query_api import ApiSettings
 from query_api.clickhouse_repository import ClickHouseEventsRepository
 from query_api.memory import InMemoryEventsRepository
+from storage.rollup import refresh
 from tests.integration.query_api.strategies import events, filters
 from tests.integration.query_api.support import ALL, ChdbRows, build, insert_ch, insert_chdb, serve
 from tests.support.chdb_executor import ChdbExecutor
@@ -96,17 +99,22 @@ def test_api_returns_exactly_what_the_reference_filter_returns(
     asks: list[dict[str, Any]],
     data: st.DataObject,
 ) -> None:
-    for table in (f"`{ch_database}`.events", f"`{chdb_database}`.events"):
-        (ch_client.execute if table.startswith(f"`{ch_database}`") else chdb.execute)(
-            f"TRUNCATE TABLE {table}"
-        )
+    runners = {ch_database: ch_client, chdb_database: chdb}
+    for database, runner in runners.items():
+        for table in ("events", "events_daily"):
+            runner.execute(f"TRUNCATE TABLE `{database}`.{table}")
     copies = st.lists(st.sampled_from(batch), unique_by=lambda e: str(e["event_id"]))
     again = data.draw(copies if batch else st.just([]), label="delivered twice")
     for rows in (batch, again):  # the copies land in parts of their own
         insert_ch(ch_client, ch_database, rows)
         insert_chdb(chdb, chdb_database, rows)
     if data.draw(st.booleans(), label="merged"):
-        ch_client.execute(f"OPTIMIZE TABLE `{ch_database}`.events FINAL")
+        for database, runner in runners.items():
+            runner.execute(f"OPTIMIZE TABLE `{database}`.events FINAL")
+        if data.draw(st.booleans(), label="rolled up"):  # stats then read settled days' roll-ups
+            for database, runner in runners.items():
+                report = refresh(runner, database, now_ms=int(time.time() * 1000))
+                assert bool(report.rolled_up) == bool(batch)
     limit = data.draw(st.integers(1, 7), label="limit")
     group_by = data.draw(st.sampled_from([None, "severity", "component", "kind"]), label="group_by")
     asyncio.run(_check(api_settings, ChdbRows(chdb), chdb_database, batch, asks, limit, group_by))
