@@ -46,6 +46,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from eventpipe.logs import get_logger
 from events.topics import dlq_topic
 from stream_processors.batcher import Batcher
+from stream_processors.consumer import FastTransport
 from stream_processors.deadletters import DeadLetters, KafkaDeadLetters
 from stream_processors.guard import InvalidRatioGuard
 from stream_processors.metrics import WorkerMetrics
@@ -70,6 +71,11 @@ class SinkApp(faust.App):
     crashing: asyncio.Future[Any] | None = None
     shutdown_grace: float
     closers: list[Any]
+
+    def _new_transport(self) -> Any:
+        # Faust's aiokafka transport, with a consumer that delivers records without four
+        # asyncio tasks each (stream_processors.consumer).
+        return FastTransport(self.conf.broker_consumer, self)
 
     def on_rebalance_start(self) -> None:
         super().on_rebalance_start()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from stream_processors.app import SinkApp, create_app
+from stream_processors.consumer import FastConsumer, FastTransport
 from stream_processors.deadletters import MemoryDeadLetters
 from stream_processors.offsets import MemoryOffsets
 from stream_processors.settings import WorkerSettings
@@ -44,6 +45,11 @@ async def wait_for(condition: object, within: float = 5.0) -> None:
     while not condition():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
+
+
+def test_the_app_consumes_through_the_fast_transport(twins: Twins) -> None:
+    assert isinstance(twins.app.transport, FastTransport)
+    assert twins.app.transport.Consumer is FastConsumer
 
 
 async def test_agent_sinks_valid_and_dead_letters_invalid(twins: Twins) -> None:
