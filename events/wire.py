@@ -22,7 +22,7 @@ with the same reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
@@ -48,7 +48,9 @@ __all__ = [
     "decode_wire",
     "encode_wire",
     "encode_wire_into",
+    "encode_wire_lines",
     "validate_wire",
+    "validate_wire_many",
 ]
 
 # msgspec matches patterns with re.search; \Z (not $) so a trailing newline cannot pass.
@@ -204,6 +206,28 @@ def validate_wire(fields: Mapping[str, Any]) -> WireEvent:
         raise invalid_from_validation(exc) from None
 
 
+_WIRE_LIST: Final = list[WireEvent]
+
+
+def validate_wire_many(items: Sequence[Mapping[str, Any]]) -> list[WireEvent]:
+    """:func:`validate_wire` of each item, in one pass where all are plain events.
+
+    One ``msgspec.convert`` of the whole list saves ~0.7 µs per event (the per-call
+    overhead); anything unusual goes through :func:`validate_wire` item by item, so
+    results and errors are exactly its own (the first invalid item raises).
+    """
+    try:
+        wires = msgspec.convert(items, _WIRE_LIST)
+    except _DEFER:
+        return [validate_wire(item) for item in items]
+    for index, wire in enumerate(wires):
+        try:
+            _settle(wire)
+        except _DEFER:
+            wires[index] = validate_wire(items[index])
+    return wires
+
+
 def encode_wire(event: WireEvent) -> bytes:
     """One compact JSON line; absent fields and the default kind are omitted."""
     return _ENCODER.encode(event)
@@ -212,6 +236,11 @@ def encode_wire(event: WireEvent) -> bytes:
 def encode_wire_into(event: WireEvent, buffer: bytearray, offset: int = -1) -> None:
     """Append (``offset=-1``) the line of :func:`encode_wire` into ``buffer``, no copy."""
     _ENCODER.encode_into(event, buffer, offset)
+
+
+def encode_wire_lines(events: Sequence[WireEvent]) -> bytes:
+    """The lines of :func:`encode_wire`, each ended by ``"\\n"``, in one call."""
+    return _ENCODER.encode_lines(events)
 
 
 def invalid_reason(line: bytes) -> InvalidEvent | None:

@@ -16,20 +16,20 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from time import monotonic, time_ns
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaException
 
 from events.errors import InvalidEvent
 from events.model import Event
-from events.wire import WireEvent, validate_wire
+from events.wire import WireEvent, validate_wire, validate_wire_many
 from producers.background import Lingerer, Poller
 from producers.delivery import DeliveryFailure, DeliveryTracker, ProducerStats, Waiter
 from producers.errors import FlushTimeout, ProducerClosed, ProducerFailed, QueueFull
 from producers.helpers import EventHelpers, EventInput
 from producers.kafka import KafkaClient, create_kafka_client
 from producers.kafka_errors import KafkaErrors
-from producers.packer import RecordPacker
+from producers.packer import Batch, RecordPacker
 from producers.settings import ProducerSettings
 
 __all__ = ["EventProducer"]
@@ -112,29 +112,30 @@ class EventProducer(EventHelpers[str]):
     def emit_many(self, events: Iterable[EventInput], *, block: bool = True) -> list[str]:
         """Validate every event, then queue them all in order; return their ids.
 
-        Cheaper per event than :meth:`emit` (one lock for the batch). Any event failing
-        validation raises :class:`InvalidEvent` (its message names the event's index and
-        the field) before anything is accepted. A full queue is waited out as in
-        :meth:`emit`; :class:`QueueFull` then carries the ids accepted so far in
-        ``accepted``. Encoding, which comes later, fails only for a ``data`` value JSON
-        cannot carry or an event over 128 KiB: that event raises, those before it stay
-        accepted.
+        About twice as cheap per event as :meth:`emit`: one validation pass, one lock and
+        one encoder call per component for the batch. Any event failing validation raises
+        :class:`InvalidEvent` (its message names the event's index and the field) before
+        anything is accepted. A full queue is waited out as in :meth:`emit`;
+        :class:`QueueFull` then carries the ids accepted so far in ``accepted`` (for each
+        component, its events up to the first that found no room). Encoding, which comes
+        later, fails only for a ``data`` value JSON cannot carry or an event over 128 KiB:
+        that event raises, those before it stay accepted.
         """
-        wires = self._prepare_all(events)
-        ids: list[str] = []
+        batch = Batch(self._prepare_all(events))
         deadline: float | None = None
         while True:
             try:
-                self._packer.add_many(wires, ids)
-                return ids
+                self._packer.add_many(batch)
+                return batch.ids
             except BufferError:
                 now = monotonic()
                 deadline = deadline or now + (self._block_timeout if block else 0.0)
                 if now >= deadline:
+                    accepted = batch.accepted_ids()
                     raise QueueFull(
-                        f"the local Kafka queue stayed full: {len(ids)} of {len(wires)} "
-                        "events accepted",
-                        accepted=ids,
+                        f"the local Kafka queue stayed full: {len(accepted)} of "
+                        f"{len(batch.events)} events accepted",
+                        accepted=accepted,
                     ) from None
                 self._kafka.poll(_BACKOFF)
 
@@ -143,22 +144,36 @@ class EventProducer(EventHelpers[str]):
     ) -> list[WireEvent]:
         """The events validated, with their emit time and the default environment.
 
-        :meth:`emit` inlines the same steps for one event: keep the two in step.
+        :meth:`emit` inlines the same steps for one event: keep the two in step. Plain
+        dicts are validated in one pass (:func:`events.wire.validate_wire_many`); events
+        without a timestamp get the time of this call.
         """
-        wires: list[WireEvent] = []
+        items = events if isinstance(events, list) else list(events)
         environment = self._environment
-        for index, event in enumerate(events):
+        wires: list[WireEvent] | None = None
+        if len(items) > 1 and all(type(event) is dict for event in items):
             try:
-                wire = validate_wire(event) if type(event) is dict else _to_wire(event)
-            except InvalidEvent as exc:
-                if not numbered:
-                    raise
-                raise InvalidEvent(exc.code, exc.field, f"event {index}: {exc.message}") from None
+                wires = validate_wire_many(cast(list[dict[str, Any]], items))
+            except InvalidEvent:
+                wires = None  # the loop below says which event, numbered
+        if wires is None:
+            wires = []
+            for index, event in enumerate(items):
+                try:
+                    wire = validate_wire(event) if type(event) is dict else _to_wire(event)
+                except InvalidEvent as exc:
+                    if not numbered:
+                        raise
+                    raise InvalidEvent(
+                        exc.code, exc.field, f"event {index}: {exc.message}"
+                    ) from None
+                wires.append(wire)
+        now = time_ns() // 1_000_000
+        for wire in wires:
             if wire.timestamp is None:
-                wire.timestamp = time_ns() // 1_000_000
+                wire.timestamp = now
             if wire.environment is None and environment is not None:
                 wire.environment = environment
-            wires.append(wire)
         return wires
 
     def _prepare(self, event: EventInput) -> WireEvent:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import weakref
+from itertools import islice
 from typing import Final
 
 import msgspec
@@ -101,6 +102,23 @@ class LineWriter:
             del buffer[start:]
             raise InvalidEvent("too_large", "", f"event is {size} bytes, over {MAX_EVENT_BYTES}")
         return event_id
+
+    def new_ids(self, count: int) -> list[str]:
+        """``count`` fresh ids (what :meth:`write` stamps; for encoders of whole batches)."""
+        numbers = list(islice(self._seq, count))  # one C call: a contiguous run
+        if not numbers:
+            return []
+        block = self._block
+        if block[0] == numbers[0] >> _SEQ_BITS == numbers[-1] >> _SEQ_BITS:
+            prefix = block[1]
+            return [prefix + _TAIL_TEXT[n & _SEQ_MASK] for n in numbers]
+        return [self._id_of(n) for n in numbers]  # crossing into a new block
+
+    def _id_of(self, n: int) -> str:
+        block = self._block
+        if block[0] != n >> _SEQ_BITS:
+            block = self._block = _new_block(n >> _SEQ_BITS)
+        return block[1] + _TAIL_TEXT[n & _SEQ_MASK]
 
 
 def _new_block(number: int) -> tuple[int, str, bytes]:

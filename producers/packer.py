@@ -13,15 +13,20 @@ can wait and offer again, and no accepted event is ever dropped.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from time import monotonic
 from typing import Any
 
-from events.wire import WireEvent
+import msgspec
+
+from events.limits import MAX_EVENT_BYTES
+from events.wire import WireEvent, encode_wire_lines
 from producers.errors import ProducerError
 from producers.lines import LineWriter
 
-__all__ = ["RecordPacker", "Ship"]
+__all__ = ["Batch", "RecordPacker", "Ship"]
 
 #: ``ship(component, value, events, waiters)``: hand one record to Kafka, called with the
 #: packer's lock held. Raises ``BufferError`` when there is no room.
@@ -48,6 +53,62 @@ class _Open:
         return bytes(memoryview(self.buffer)[1:]) + b"\n"
 
 
+class _Run:
+    """One component's events of a batch, encoded as one NDJSON blob, and how many of them
+    were accepted. The blob is cut into lines only when a record bound falls inside it."""
+
+    __slots__ = ("blob", "component", "count", "done", "ends", "lines")
+
+    def __init__(self, component: str, blob: bytes, count: int) -> None:
+        self.component = component
+        self.blob = blob  # every line ends with a newline
+        self.count = count
+        self.done = 0
+        self.lines: list[bytes] | None = None
+        self.ends: list[int] = []
+
+    def cut(self) -> list[bytes]:
+        """The lines (without newlines); ``ends[k]`` is the size of the first ``k`` with one
+        newline each."""
+        if self.lines is None:
+            lines = self.blob.split(b"\n")  # JSON text holds no raw newline
+            lines.pop()  # after the last newline
+            self.lines = lines
+            self.ends = [0, *accumulate(len(line) + 1 for line in lines)]
+        return self.lines
+
+
+class Batch:
+    """Events offered together to :meth:`RecordPacker.add_many`, and what it accepted.
+
+    ``ids`` holds the event ids: of every event once the batch is packed per component,
+    else (one by one) of the events accepted so far.
+    """
+
+    __slots__ = ("events", "ids", "one_by_one", "plan", "runs_of")
+
+    def __init__(self, events: Sequence[WireEvent]) -> None:
+        self.events = events
+        self.ids: list[str] = []
+        self.plan: list[_Run] | None = None
+        self.runs_of: list[list[WireEvent]] = []
+        self.one_by_one = False
+
+    @property
+    def complete(self) -> bool:
+        if self.plan is None:
+            return len(self.ids) == len(self.events)
+        return all(run.done == run.count for run in self.plan)
+
+    def accepted_ids(self) -> list[str]:
+        """The ids of the events accepted so far, in the batch's order."""
+        if self.plan is None:
+            return list(self.ids)
+        taken = {id(e) for run, events in zip(self.plan, self.runs_of, strict=True)
+                 for e in events[: run.done]}  # fmt: skip
+        return [i for i, e in zip(self.ids, self.events, strict=True) if id(e) in taken]
+
+
 class RecordPacker:
     """Thread-safe; the lock is held only for in-memory work and ``ship``."""
 
@@ -61,7 +122,8 @@ class RecordPacker:
         on_open: Callable[[], None] = lambda: None,
     ) -> None:
         self._ship = ship
-        self._write = LineWriter().write
+        self._writer = LineWriter()
+        self._write = self._writer.write
         self._max_events = max_events
         self._max_buffer = max_bytes + 1  # a buffer also holds the first line's newline
         self._linger = linger
@@ -89,21 +151,96 @@ class RecordPacker:
         finally:
             self._release()
 
-    def add_many(self, events: Sequence[WireEvent], ids: list[str]) -> None:
-        """Accept ``events[len(ids):]`` in order under one lock, appending each id to ``ids``.
+    def add_many(self, batch: Batch) -> None:
+        """Accept the events of ``batch`` it has not accepted yet.
 
-        Raises as :meth:`add` does; the events before the one that raised stay accepted
-        (``len(ids)`` says how many), so the caller can offer the rest again.
+        Packed records (``max_events > 1``) are filled one component at a time, a run of
+        lines per record (one encoder call per component, :meth:`_plan`). Raises as
+        :meth:`add` does; ``batch`` then knows what was accepted — for each component, its
+        events up to the first that found no room (so order within a component holds) —
+        and offering it again goes on from there.
         """
         self._acquire()
         try:
             if self._refusal is not None:
                 raise self._refusal()
-            add, accepted = self._add, ids.append
-            for index in range(len(ids), len(events)):
-                accepted(add(events[index], None))
+            if batch.plan is None and not batch.one_by_one:
+                if self._max_events > 1 and len(batch.events) > 1:
+                    batch.plan = self._plan(batch)
+                batch.one_by_one = batch.plan is None
+            if batch.plan is None:
+                add, accepted, events = self._add, batch.ids.append, batch.events
+                for index in range(len(batch.ids), len(events)):
+                    accepted(add(events[index], None))
+            else:
+                for run in batch.plan:
+                    self._add_run(run)
         finally:
             self._release()
+
+    def _plan(self, batch: Batch) -> list[_Run] | None:
+        """Each component's events encoded in one call; ``None`` when an event cannot be
+        encoded or is too large (then the events go one by one, and the first such event
+        raises with those before it accepted).
+
+        Stamps a fresh ``event_id`` on events without one; ``batch.ids`` lists them all.
+        """
+        missing = [event for event in batch.events if event.event_id is None]
+        for event, event_id in zip(missing, self._writer.new_ids(len(missing)), strict=True):
+            event.event_id = event_id  # type: ignore[assignment]  # encoded as given
+        groups: dict[str, list[WireEvent]] = {}
+        for event in batch.events:
+            groups.setdefault(event.component, []).append(event)
+        runs = []
+        for component, events in groups.items():
+            try:
+                run = _Run(component, encode_wire_lines(events), len(events))
+            except (TypeError, msgspec.EncodeError):
+                return None
+            if len(run.blob) > MAX_EVENT_BYTES and max(map(len, run.cut())) > MAX_EVENT_BYTES:
+                return None
+            runs.append(run)
+        batch.ids = [str(event.event_id) for event in batch.events]
+        batch.runs_of = [groups[run.component] for run in runs]
+        return runs
+
+    def _add_run(self, run: _Run) -> None:
+        # With the lock held: the lines not yet accepted go into records, as many per
+        # record as the event and byte bounds allow; a full record ships before the next.
+        record = self._open.get(run.component)
+        if record is None:
+            record = self._start(run.component, bytearray())
+        if (
+            run.done == 0
+            and record.count + run.count <= self._max_events
+            and len(record.buffer) + len(run.blob) <= self._max_buffer
+        ):  # the common case: the whole run fits the open record
+            buffer = record.buffer
+            buffer += b"\n"
+            buffer += memoryview(run.blob)[:-1]
+            record.count += run.count
+            run.done = run.count
+            return
+        lines, ends, total = run.cut(), run.ends, run.count
+        while run.done < total:
+            record = self._open.get(run.component)
+            if record is None:
+                record = self._start(run.component, bytearray())
+            start = run.done
+            room = self._max_events - record.count
+            # ends[k]: bytes of lines[:k], a newline each; the largest k that still fits.
+            fits = ends[start] + self._max_buffer - len(record.buffer)
+            stop = max(bisect_right(ends, fits, start, min(start + room, total) + 1) - 1, start)
+            if stop == start and record.count == 0:
+                stop = start + 1  # a line over the byte bound goes alone
+            if stop > start:
+                buffer = record.buffer
+                buffer += b"\n"
+                buffer += b"\n".join(lines[start:stop])
+                record.count += stop - start
+                run.done = stop
+            if run.done < total:
+                self._ship_record(run.component, record)  # full: ship before the next line
 
     def _add(self, event: WireEvent, waiter: Any) -> str:
         # With the lock held. Nothing changes before the line is written, and a failed

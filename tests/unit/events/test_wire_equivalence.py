@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import Event, InvalidEvent, decode
-from events.wire import WireEvent, decode_wire, encode_wire, validate_wire
+from events.wire import WireEvent, decode_wire, encode_wire, validate_wire, validate_wire_many
 
 json_scalars = st.one_of(
     st.none(),
@@ -162,6 +162,25 @@ def test_decode_wire_agrees_with_the_model(fields: dict[str, Any]) -> None:
 @given(events())
 def test_validate_wire_agrees_with_the_model(fields: dict[str, Any]) -> None:
     assert outcome(validate_wire, fields) == outcome(decode, orjson.dumps(fields))
+
+
+def many_outcome(items: list[dict[str, Any]]) -> list[tuple[str, Any]] | tuple[str, Any]:
+    try:
+        return [("valid", comparable_wire(w)) for w in validate_wire_many(items)]
+    except InvalidEvent as exc:
+        return "invalid", (exc.code, exc.field)
+
+
+def one_by_one(items: list[dict[str, Any]]) -> list[tuple[str, Any]] | tuple[str, Any]:
+    results = [outcome(validate_wire, item) for item in items]
+    first_bad = next((r for r in results if r[0] == "invalid"), None)
+    return first_bad if first_bad is not None else results
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(events(), max_size=6))
+def test_validating_many_is_validating_each(items: list[dict[str, Any]]) -> None:
+    assert many_outcome(items) == one_by_one(items)
 
 
 @settings(max_examples=300, deadline=None)

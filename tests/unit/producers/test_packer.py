@@ -10,7 +10,7 @@ from events.codec import decode, iter_lines
 from events.errors import InvalidEvent
 from events.wire import WireEvent, validate_wire
 from producers.errors import ProducerClosed
-from producers.packer import RecordPacker
+from producers.packer import Batch, RecordPacker
 
 
 class Shipped:
@@ -161,3 +161,73 @@ def test_after_refuse_nothing_is_accepted_but_open_records_still_ship() -> None:
         p.add(event("a", "late"))
     p.ship_all()
     assert ship.messages() == [["kept"]]
+
+
+# --- add_many: one encoder call per component, the same records as event by event --------
+
+
+def batch(n: int, size: int = 0) -> list[WireEvent]:
+    return [event("abc"[i % 3], f"{i:03d}" + "x" * size) for i in range(n)]
+
+
+def by_component(ship: Shipped) -> dict[str, list[tuple[int, list[str]]]]:
+    out: dict[str, list[tuple[int, list[str]]]] = {}
+    for r, messages in zip(ship.records, ship.messages(), strict=True):
+        out.setdefault(r[0], []).append((r[2], messages))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("max_events", "max_bytes", "size"),
+    [(50, 100_000, 0), (20, 100_000, 0), (3, 100_000, 0), (50, 600, 100), (50, 300, 400)],
+)
+def test_many_makes_the_records_one_by_one_makes(
+    max_events: int, max_bytes: int, size: int
+) -> None:
+    one, many = Shipped(), Shipped()
+    p1 = packer(one, max_events=max_events, max_bytes=max_bytes)
+    for e in batch(40, size):
+        p1.add(e)
+    p1.ship_all()
+    pm = packer(many, max_events=max_events, max_bytes=max_bytes)
+    events = batch(40, size)
+    first, rest = Batch(events[:10]), Batch(events[10:])
+    pm.add_many(first)  # leaves records open, partly filled
+    pm.add_many(rest)  # whole runs fit, or are cut where a bound falls
+    pm.ship_all()
+    assert first.complete and rest.complete and by_component(many) == by_component(one)
+    if size < max_bytes:
+        assert all(len(r[1]) <= max_bytes + 1 for r in many.records)
+    lines = [line for r in many.records for _, line in iter_lines(r[1])]
+    ids = first.ids + rest.ids
+    assert sorted(str(decode(line).event_id) for line in lines) == sorted(ids)
+    assert len(set(ids)) == 40
+
+
+def test_many_with_a_full_queue_says_what_it_took_and_goes_on_from_there() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=2)
+    p.add(event("a", "first"))
+    offered = Batch(batch(12))  # a: 0 3 6 9, b: 1 4 7 10, c: 2 5 8 11
+    ship.full = True
+    with pytest.raises(BufferError):
+        p.add_many(offered)  # a's record (first, 0) is full at 3 and cannot ship
+    assert not offered.complete
+    assert offered.accepted_ids() == [offered.ids[0]]
+    ship.full = False
+    p.add_many(offered)
+    p.ship_all()
+    assert offered.complete and offered.accepted_ids() == offered.ids
+    assert by_component(ship)["a"] == [(2, ["first", "000"]), (2, ["003", "006"]), (1, ["009"])]
+    assert sorted(m for r in ship.messages() for m in r) == sorted(
+        ["first"] + [f"{i:03d}" for i in range(12)]
+    )
+
+
+def test_many_with_an_unencodable_event_accepts_those_before_it() -> None:
+    ship = Shipped()
+    p = packer(ship)
+    offered = Batch([*batch(4), event("a", "bad", data={"x": object()}), *batch(2)])
+    with pytest.raises(InvalidEvent):
+        p.add_many(offered)
+    assert len(offered.accepted_ids()) == 4 and p.buffered == 4
