@@ -110,6 +110,10 @@ def _split_request(request: Any, http: dict[str, Any]) -> None:
         http["path"] = http["path"] or parts[1]
 
 
+# Year 10000: past any time the contract accepts, far below a float's overflow.
+_MAX_EPOCH_SECONDS = 253_402_300_800
+
+
 def _timestamp(fields: dict[str, Any]) -> Any:
     for key in _TIME_KEYS:
         if key in fields:
@@ -117,7 +121,10 @@ def _timestamp(fields: dict[str, Any]) -> Any:
     if "time_local" in fields:
         return clf_time_ms(str(fields.pop("time_local")))
     if "msec" in fields:
-        return int(_number(fields.pop("msec"), "msec") * 1000)
+        seconds = _number(fields.pop("msec"), "msec")
+        if not 0 <= seconds < _MAX_EPOCH_SECONDS:
+            raise InvalidEvent("invalid_field", "msec", "msec must be epoch seconds")
+        return int(seconds * 1000)
     return None
 
 

@@ -107,6 +107,8 @@ def test_an_eventpipe_shaped_json_line_is_kept_with_our_component() -> None:
             "timestamp",
         ),
         (b'{"msec": "soon", "status": 200}', "invalid_field", "msec"),
+        (b'{"msec": 1.8e305, "method": "GET", "path": "/"}', "invalid_field", "msec"),
+        (b'{"msec": -1, "method": "GET", "path": "/"}', "invalid_field", "msec"),
     ],
 )
 def test_lines_that_are_not_access_logs_say_why(line: bytes, code: str, field: str) -> None:
