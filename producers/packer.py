@@ -57,12 +57,13 @@ class _Run:
     """One component's events of a batch, encoded as one NDJSON blob, and how many of them
     were accepted. The blob is cut into lines only when a record bound falls inside it."""
 
-    __slots__ = ("blob", "component", "count", "done", "ends", "lines")
+    __slots__ = ("blob", "component", "count", "done", "ends", "events", "lines")
 
-    def __init__(self, component: str, blob: bytes, count: int) -> None:
+    def __init__(self, component: str, events: list[WireEvent]) -> None:
         self.component = component
-        self.blob = blob  # every line ends with a newline
-        self.count = count
+        self.events = events
+        self.count = len(events)
+        self.blob = encode_wire_lines(events)  # every line ends with a newline
         self.done = 0
         self.lines: list[bytes] | None = None
         self.ends: list[int] = []
@@ -85,13 +86,12 @@ class Batch:
     else (one by one) of the events accepted so far.
     """
 
-    __slots__ = ("events", "ids", "one_by_one", "plan", "runs_of")
+    __slots__ = ("events", "ids", "one_by_one", "plan")
 
     def __init__(self, events: Sequence[WireEvent]) -> None:
         self.events = events
         self.ids: list[str] = []
         self.plan: list[_Run] | None = None
-        self.runs_of: list[list[WireEvent]] = []
         self.one_by_one = False
 
     @property
@@ -104,8 +104,7 @@ class Batch:
         """The ids of the events accepted so far, in the batch's order."""
         if self.plan is None:
             return list(self.ids)
-        taken = {id(e) for run, events in zip(self.plan, self.runs_of, strict=True)
-                 for e in events[: run.done]}  # fmt: skip
+        taken = {id(e) for run in self.plan for e in run.events[: run.done]}
         return [i for i, e in zip(self.ids, self.events, strict=True) if id(e) in taken]
 
 
@@ -194,14 +193,13 @@ class RecordPacker:
         runs = []
         for component, events in groups.items():
             try:
-                run = _Run(component, encode_wire_lines(events), len(events))
+                run = _Run(component, events)
             except (TypeError, msgspec.EncodeError):
                 return None
             if len(run.blob) > MAX_EVENT_BYTES and max(map(len, run.cut())) > MAX_EVENT_BYTES:
                 return None
             runs.append(run)
         batch.ids = [str(event.event_id) for event in batch.events]
-        batch.runs_of = [groups[run.component] for run in runs]
         return runs
 
     def _add_run(self, run: _Run) -> None:

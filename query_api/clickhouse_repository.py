@@ -11,7 +11,7 @@ from query_api.predicates import Predicate
 from query_api.repository import INTERVAL_MS, GroupBy, Interval, Page, Series, Stats
 from query_api.sql import statements
 from query_api.store import RowSource
-from storage.rollup import PartitionState, partition_states
+from storage.rollup import PartitionState, partition_states, partitions_sql, rolled_up_sql
 from storage.rows import SELECT_COLUMNS, row_to_event
 
 __all__ = ["ClickHouseEventsRepository"]
@@ -79,7 +79,7 @@ class ClickHouseEventsRepository:
                 if s.settled and (day := s.day_ms) is not None and split.covers(day)
             }
             if wanted:
-                sql, params = statements.rolled_up(self._database, sorted(wanted))
+                sql, params = rolled_up_sql(self._database, sorted(wanted))
                 found = await self._store.rows("rolled_up", sql, params)
                 rolled = sorted(
                     (statements.RolledDay(wanted[str(part)], str(part)) for (part,) in found),
@@ -108,7 +108,7 @@ class ClickHouseEventsRepository:
         return await self._store.ping()
 
     async def _partitions(self) -> list[PartitionState]:
-        sql, params = statements.partitions(self._database)
+        sql, params = partitions_sql(self._database)
         return partition_states(await self._store.rows("partitions", sql, params))
 
 

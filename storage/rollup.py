@@ -112,14 +112,19 @@ def partition_states(rows: Sequence[Sequence[Any]]) -> list[PartitionState]:
     return sorted(states, key=lambda s: s.partition)
 
 
+def _part_in(parts: Sequence[str]) -> Statement:
+    """``part IN (...)`` with one bound parameter per name (``''`` when there are none)."""
+    listed = ", ".join(f"%(p{i})s" for i in range(len(parts))) or "''"
+    return f"part IN ({listed})", {f"p{i}": part for i, part in enumerate(parts)}
+
+
 def rolled_up_sql(database: str, parts: Sequence[str]) -> Statement:
     """Which of ``parts`` already have roll-up rows."""
-    listed = ", ".join(f"%(p{i})s" for i in range(len(parts))) or "''"
-    sql = (
-        f"SELECT DISTINCT part FROM {quote_identifier(database)}.{ROLLUP_TABLE} "
-        f"WHERE part IN ({listed})"
+    test, params = _part_in(parts)
+    return (
+        f"SELECT DISTINCT part FROM {quote_identifier(database)}.{ROLLUP_TABLE} WHERE {test}",
+        params,
     )
-    return sql, {f"p{i}": part for i, part in enumerate(parts)}
 
 
 def _rollup_insert_sql(database: str, state: PartitionState, day_ms: int, now_ms: int) -> Statement:
@@ -154,25 +159,17 @@ def refresh(runner: QueryRunner, database: str, *, now_ms: int) -> RefreshReport
     Blocking; a few statements plus one ``INSERT ... SELECT`` per newly settled day.
     """
     states = partition_states(runner.execute(*partitions_sql(database)))
-    ready = [
-        s for s in states if s.settled and (day := s.day_ms) is not None and day + DAY_MS <= now_ms
-    ]
-    done = {
-        str(row[0]) for row in runner.execute(*rolled_up_sql(database, [s.part for s in ready]))
-    }
-    rolled = []
-    for state in ready:
-        if state.part not in done and state.day_ms is not None:
-            runner.execute(*_rollup_insert_sql(database, state, state.day_ms, now_ms))
-            rolled.append(state.part)
-    active = {s.part for s in states if s.parts == 1}
     table = f"{quote_identifier(database)}.{ROLLUP_TABLE}"
     stored = {str(row[0]) for row in runner.execute(f"SELECT DISTINCT part FROM {table}")}
-    gone = sorted(stored - active)
+    rolled = []
+    for state in states:
+        day = state.day_ms
+        if day is None or day + DAY_MS > now_ms or not state.settled or state.part in stored:
+            continue  # not a day, not ended, may hold copies, or rolled up already
+        runner.execute(*_rollup_insert_sql(database, state, day, now_ms))
+        rolled.append(state.part)
+    gone = sorted(stored - {s.part for s in states if s.parts == 1})
     if gone:
-        listed = ", ".join(f"%(p{i})s" for i in range(len(gone)))
-        runner.execute(
-            f"ALTER TABLE {table} DELETE WHERE part IN ({listed})",
-            {f"p{i}": part for i, part in enumerate(gone)},
-        )
+        test, params = _part_in(gone)
+        runner.execute(f"ALTER TABLE {table} DELETE WHERE {test}", params)
     return RefreshReport(tuple(rolled), tuple(gone))

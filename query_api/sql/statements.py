@@ -37,7 +37,7 @@ from query_api.predicates import (
     TimeRange,
 )
 from query_api.sql.where import Binder, compile_where
-from storage.rollup import DAY_MS, ROLLUP_TABLE, partitions_sql, rolled_up_sql
+from storage.rollup import DAY_MS, ROLLUP_TABLE
 from storage.rows import SELECT_COLUMNS
 from storage.schema import EVENTS_TABLE, quote_identifier
 
@@ -50,8 +50,6 @@ __all__ = [
     "deduplicated_source",
     "page_keys",
     "page_rows",
-    "partitions",
-    "rolled_up",
     "rollup_split",
     "stats",
     "timeseries",
@@ -112,16 +110,6 @@ def by_id(database: str, event_id: str, where: Predicate) -> Statement:
         "ORDER BY ingested_ms DESC LIMIT 1"
     )
     return sql, binder.params
-
-
-def partitions(database: str) -> Statement:
-    """Every partition of ``events``: active part count, lowest level, one part's name."""
-    return partitions_sql(database)
-
-
-def rolled_up(database: str, parts: Sequence[str]) -> Statement:
-    """Which of ``parts`` have roll-up rows."""
-    return rolled_up_sql(database, parts)
 
 
 #: Columns the roll-up keeps, with the same names and types as in ``events``.
@@ -240,10 +228,12 @@ def stats(
             f"max(ts_ms) FROM {source} GROUP BY component, kind, severity"
         )
         return sql, binder.params
+    if dimensions is None:
+        raise ValueError("reading rolled-up days needs the filter's dimensions")
     days = [r.day_ms for r in rolled]
     source = deduplicated_source(database, where, unsettled_days, binder, skip_days=days)
     parts = ", ".join(binder.bind(r.part) for r in rolled)
-    test = compile_where(dimensions if dimensions is not None else where, binder)
+    test = compile_where(dimensions, binder)
     sql = (
         "SELECT component, toString(kind), toString(severity), sum(n), min(f), max(l) FROM ("
         "SELECT component, kind, severity, count() AS n, min(ts_ms) AS f, max(ts_ms) AS l "

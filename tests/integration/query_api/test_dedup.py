@@ -6,9 +6,8 @@ from typing import Any
 
 from clickhouse_driver import Client
 
-from query_api.sql import statements
 from query_api.timeparse import format_ms
-from storage.rollup import partition_states
+from storage.rollup import partition_states, partitions_sql
 from tests.integration.query_api.support import ALL, OpenApi, insert_ch
 from tests.unit.query_api.helpers import event
 
@@ -45,7 +44,7 @@ async def _everything(open_api: OpenApi) -> dict[str, Any]:
 
 
 def _unsettled(client: Client, database: str) -> list[str]:
-    states = partition_states(client.execute(*statements.partitions(database)))
+    states = partition_states(client.execute(*partitions_sql(database)))
     return [s.partition for s in states if not s.settled]
 
 
