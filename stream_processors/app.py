@@ -4,7 +4,8 @@ Delivery semantics
 ==================
 
 * **At-least-once from Kafka, effectively-once in reads.** The agent takes raw records
-  with ``noack_take`` (nothing is acknowledged implicitly), gathers them into a batch,
+  with ``noack_take`` (nothing is acknowledged implicitly; a message may stand for a run of
+  consecutive records, see :mod:`stream_processors.consumer`), gathers them into a batch,
   and acknowledges a record only after its batch is durable: dead letters acknowledged by
   Kafka, valid events confirmed by ClickHouse, in that order. Faust commits only offsets
   whose records were acknowledged, so a crash or a rebalance at any point redelivers
@@ -71,6 +72,9 @@ class SinkApp(faust.App):
     crashing: asyncio.Future[Any] | None = None
     shutdown_grace: float
     closers: list[Any]
+    #: Read by FastConsumer: how many consecutive records one delivery may hold.
+    delivery_max_records: int = 1
+    delivery_max_bytes: int = 0
 
     def _new_transport(self) -> Any:
         # Faust's aiokafka transport, with a consumer that delivers records without four
@@ -162,6 +166,8 @@ def create_app(
         on_fatal=lambda exc: _stop_fatally(app, exc),
     )
     app.shutdown_grace = settings.worker_shutdown_grace_seconds
+    app.delivery_max_records = settings.worker_delivery_max_records
+    app.delivery_max_bytes = settings.worker_delivery_max_bytes
     app.closers = [c for c in (sink, dead_letters, offsets) if hasattr(c, "close")]
     if on_clickhouse and settings.worker_rollup_interval_seconds > 0:
         refresher = RollupRefresher(settings)

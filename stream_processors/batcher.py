@@ -25,6 +25,7 @@ from typing import Any
 from eventpipe.logs import get_logger
 from events.errors import InvalidRatioExceeded
 from stream_processors.batch import PendingBatch
+from stream_processors.consumer import Part, RunMessage
 from stream_processors.decode import decode_record
 from stream_processors.guard import InvalidRatioGuard
 from stream_processors.metrics import WorkerMetrics
@@ -146,21 +147,28 @@ class Batcher:
         if batch.empty:
             batch.started = time.monotonic()
         message = event.message
-        tp = (message.topic, message.partition)
+        topic, partition = message.topic, message.partition
+        tp = (topic, partition)
         batch.acks.append(event)
-        batch.records += 1
-        if message.offset < self._marks[tp]:
-            batch.skipped += 1
-            return
-        decode_record(
-            batch.decoded,
-            message.value,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            record_ms=round(message.timestamp * 1000),
-        )
-        batch.cover(tp, message.offset)
+        mark = self._marks[tp]
+        if message.__class__ is RunMessage:  # consecutive records in one delivery
+            parts: Sequence[Part] = message.parts
+        else:
+            parts = (Part(message.offset, round(message.timestamp * 1000), message.value),)
+        batch.records += len(parts)
+        for offset, record_ms, value in parts:
+            if offset < mark:
+                batch.skipped += 1
+                continue
+            decode_record(
+                batch.decoded,
+                value,
+                topic=topic,
+                partition=partition,
+                offset=offset,
+                record_ms=record_ms,
+            )
+            batch.cover(tp, offset)
 
     def _count(self, batch: PendingBatch) -> None:
         metrics, dead = self._metrics, batch.decoded.dead

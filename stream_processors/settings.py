@@ -37,7 +37,23 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
         default=500,
         ge=1,
         le=100_000,
-        description="Kafka records taken from the stream per step (each holds 1..1000 events).",
+        description="Deliveries taken from the stream per step (each holds one record, or a "
+        "run of records: worker_delivery_max_records).",
+    )
+    worker_delivery_max_records: int = Field(
+        default=1_000,
+        ge=1,
+        le=100_000,
+        description="Consecutive records of a partition handed to the agent as one delivery, "
+        "at most this many (Faust's own cost is per delivery, ~130 µs here: records of one "
+        "event each would be bound by it). 1 delivers record by record.",
+    )
+    worker_delivery_max_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Bytes of record values in one delivery, at most (a lone record larger "
+        "than this is still delivered alone). Bounds memory with worker_stream_buffer.",
     )
     worker_retry_initial_seconds: float = Field(
         default=0.2, gt=0, description="First back-off after a failed insert or dead-letter send."
@@ -89,5 +105,6 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
     worker_stream_buffer: int = Field(
         default=2_000,
         ge=1,
-        description="Records buffered per partition before Faust pauses fetching (memory bound).",
+        description="Deliveries buffered per partition before Faust pauses fetching. The "
+        "memory bound: this many times the larger of a record and worker_delivery_max_bytes.",
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from clickhouse_driver import Client
+from confluent_kafka import Consumer, TopicPartition
 
 from events.limits import MAX_MESSAGE_CHARS
 from events.topics import dlq_topic
@@ -159,3 +160,56 @@ def test_partitions_move_between_workers_without_loss(
             if w.alive():
                 w.kill()
     assert_exactly(ch_client, ch_database, lines)
+
+
+def committed_offsets(conf: dict[str, Any], group: str, topic: str) -> dict[int, int]:
+    """The group's committed offset per partition of ``topic`` (partitions with one)."""
+    consumer = Consumer(conf | {"group.id": group, "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        got = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+    finally:
+        consumer.close()
+    return {tp.partition: tp.offset for tp in got if tp.offset >= 0}
+
+
+def test_one_event_records_in_runs_commit_only_what_is_stored(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    # One event per record: the worker delivers runs of consecutive records to Faust as one
+    # message each (stream_processors.consumer). A commit must never pass a record that is
+    # not stored, and a killed worker's successor must store every record exactly once.
+    lines = make_lines(30_000, seed=6, components=12)
+    produce(conf, topic, lines, per_record=1)
+    env = worker_env | {
+        "EVENTPIPE_WORKER_BATCH_MAX_ROWS": "200",  # many small batches: many commits
+        "EVENTPIPE_WORKER_DELIVERY_MAX_RECORDS": "64",
+    }
+    first = WorkerProcess(env).start()
+    try:
+        wait_for_rows(ch_client, ch_database, 3_000)
+        time.sleep(1.5)  # let offset commits happen (broker_commit_interval 1 s)
+    finally:
+        first.kill()
+    committed = committed_offsets(conf, env["EVENTPIPE_WORKER_GROUP"], topic)
+    stored = set(ch_client.execute(f"SELECT src_partition, src_offset FROM `{ch_database}`.events"))
+    assert len(stored) < 30_000, "the worker finished before it could be killed mid-stream"
+    assert committed, "nothing was committed before the kill"
+    for partition, offset in committed.items():
+        missing = [o for o in range(offset) if (partition, o) not in stored]
+        assert missing == [], f"partition {partition} committed {offset} past unstored records"
+    with WorkerProcess(env) as second:
+        wait_for_rows(ch_client, ch_database, 30_000)
+        assert second.terminate() == 0
+    assert_exactly(ch_client, ch_database, lines)
+    ends = committed_offsets(conf, env["EVENTPIPE_WORKER_GROUP"], topic)
+    records: dict[int, int] = {}
+    for partition, _ in set(
+        ch_client.execute(f"SELECT src_partition, src_offset FROM `{ch_database}`.events")
+    ):
+        records[partition] = records.get(partition, 0) + 1
+    assert ends == records  # after a clean stop, every record is committed
