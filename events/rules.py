@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from events.limits import MAX_TIMESTAMP_MS
 
 __all__ = [
+    "COMMON_SEVERITY_FORMS",
     "EPOCH",
     "OPTIONAL_TEXT_FIELDS",
     "SEVERITY_FORMS",
@@ -40,8 +41,9 @@ SEVERITY_FORMS: Final[dict[str, str]] = {
     "WARN": "WARNING",
     "FATAL": "CRITICAL",
 }
-# The spellings seen in practice, looked up before paying for str.upper().
-_COMMON_FORMS: Final[dict[str, str]] = {
+#: The spellings seen in practice (as is, lower case, capitalised) → their normal form,
+#: looked up before paying for str.upper().
+COMMON_SEVERITY_FORMS: Final[dict[str, str]] = {
     form: normal
     for spelling, normal in SEVERITY_FORMS.items()
     for form in (spelling, spelling.lower(), spelling.capitalize())
@@ -51,7 +53,7 @@ _COMMON_FORMS: Final[dict[str, str]] = {
 def normalise_severity(value: object) -> object:
     """Upper-case a severity string and resolve aliases; other values pass through."""
     if isinstance(value, str):
-        normal = _COMMON_FORMS.get(value)
+        normal = COMMON_SEVERITY_FORMS.get(value)
         if normal is not None:
             return normal
         upper = value.upper()
