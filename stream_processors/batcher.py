@@ -156,10 +156,13 @@ class Batcher:
         else:
             parts = (Part(message.offset, round(message.timestamp * 1000), message.value),)
         batch.records += len(parts)
+        first = -1
         for offset, record_ms, value in parts:
             if offset < mark:
                 batch.skipped += 1
                 continue
+            if first < 0:
+                first = offset
             decode_record(
                 batch.decoded,
                 value,
@@ -168,7 +171,9 @@ class Batcher:
                 offset=offset,
                 record_ms=record_ms,
             )
-            batch.cover(tp, offset)
+        if first >= 0:  # what was decoded: first..last (only a prefix can be below the mark)
+            batch.cover(tp, first)
+            batch.cover(tp, parts[-1].offset)
 
     def _count(self, batch: PendingBatch) -> None:
         metrics, dead = self._metrics, batch.decoded.dead

@@ -57,3 +57,18 @@ def test_trailing_newline_is_fine() -> None:
     out = decode(record(line(), line()) + b"\n")
     assert len(out.events) == 2
     assert out.dead == []
+
+
+def test_a_one_line_record_reads_the_same_with_or_without_its_newline() -> None:
+    for value in (line(message="solo"), line(message="solo") + b"\n"):
+        out = decode(value)
+        assert [(e.message, n) for e, n in zip(out.events, out.src_line, strict=True)] == [
+            ("solo", 1)
+        ]
+        assert out.events[0].event_id == derive_event_id("t", 2, 7, 1)
+    for blank in (b"\n", b"   \n", b"  "):
+        assert [(d.line, d.reason.code) for d in decode(blank).dead] == [(0, "bad_json")]
+    bad = decode(b'{"component": 1}\n')
+    assert [(d.line, d.raw, d.reason.field) for d in bad.dead] == [
+        (1, b'{"component": 1}', "component")
+    ]
