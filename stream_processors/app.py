@@ -123,6 +123,7 @@ def create_app(
         broker=_broker(settings),
         broker_credentials=_credentials(settings),
         store="memory://",
+        datadir=settings.data_dir(),
         autodiscover=False,
         value_serializer="raw",
         key_serializer="raw",

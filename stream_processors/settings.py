@@ -7,6 +7,9 @@ events or is ``worker_batch_max_seconds`` old, whichever comes first.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from pydantic import Field
 
 from eventpipe.config import ClickHouseConnection, KafkaConnection, LogSettings
@@ -102,6 +105,19 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
         description="How often the worker rolls up settled, ended days for /v1/stats "
         "(storage.rollup); 0 never does (then run `eventpipe rollup` from cron).",
     )
+    worker_data_dir: Path | None = Field(
+        default=None,
+        description="Faust's data directory. The worker keeps no Faust tables, so nothing is "
+        "written there, but Faust creates it; unset: eventpipe-<group> under the system's "
+        "temporary directory (never the working directory).",
+    )
+
+    def data_dir(self) -> Path:
+        """Where Faust may keep its (empty) data directory."""
+        return (
+            self.worker_data_dir or Path(tempfile.gettempdir()) / f"eventpipe-{self.worker_group}"
+        )
+
     worker_stream_buffer: int = Field(
         default=2_000,
         ge=1,

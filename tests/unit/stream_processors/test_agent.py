@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +47,14 @@ async def wait_for(condition: object, within: float = 5.0) -> None:
     while not condition():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
+
+
+def test_faust_data_stays_out_of_the_working_directory(twins: Twins) -> None:
+    datadir = Path(twins.app.conf.datadir)
+    assert datadir.parent == Path(tempfile.gettempdir())
+    assert datadir.name == "eventpipe-eventpipe-sink"
+    chosen = WorkerSettings(topic="t", worker_data_dir=Path("/srv/faust")).data_dir()
+    assert chosen == Path("/srv/faust")
 
 
 def test_the_app_consumes_through_the_fast_transport(twins: Twins) -> None:
