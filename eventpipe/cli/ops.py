@@ -111,6 +111,7 @@ def dlq_replay(
 
     Letters are re-validated by the workers like any record; ones still invalid come back
     to the dead-letter topic. Progress is saved, so a second run replays only new letters.
+    Raw lines of the access-log front door are not events and are left alone (counted).
     """
     settings = AdminSettings()
     with Progress(
@@ -130,6 +131,11 @@ def dlq_replay(
     err.print(
         f"{verb} {counts['replayed']} letter(s) to {settings.topic}; skipped {counts['skipped']}"
     )
+    if counts["log_lines"]:
+        err.print(
+            f"left {counts['log_lines']} raw access-log line(s): they are not events; "
+            "`eventpipe dlq show` lists them, feed them to `eventpipe access-logs` again"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,10 @@ A dead letter's value is the original bytes of the offending line; its headers s
 publishes each original line again, as a one-line record, to the ingest topic — after a
 fix upstream — where it is validated again like any other record. Replay commits its
 progress in its own consumer group, so running it twice does not publish twice.
+
+Letters of the access-log front door hold raw log lines, not events: published to the
+ingest topic they could only fail again, as ``bad_json``, with their provenance lost. Replay
+leaves them (counted as ``log_lines``); feed the lines to ``eventpipe access-logs`` again.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ __all__ = [
 
 REPLAY_GROUP = "eventpipe-dlq-replay"
 H_REPLAYED_FROM = "eventpipe.replayed_from"
+_LOG_SOURCES = ("tcp://", "file://")
 _COMPONENT = re.compile(rb'"component"\s*:\s*"([a-z0-9][a-z0-9_.-]{0,63})"')
 
 
@@ -56,6 +61,12 @@ class DeadLetterView:
     message: str
     source: str  # topic:partition:offset:line
     dead_lettered_ms: int
+
+    @property
+    def is_log_line(self) -> bool:
+        """A raw line of the access-log front door (its source is a connection or a file,
+        see front_doors/deadletters.py), not an event."""
+        return self.source.startswith(_LOG_SOURCES)
 
     @classmethod
     def of(cls, msg: Message) -> DeadLetterView:
@@ -162,11 +173,12 @@ def replay_letters(
 
     Progress is committed every :data:`CHECKPOINT` letters, each time only after Kafka
     acknowledged everything sent so far, so an interrupted replay resumes without
-    publishing anything twice. Returns counts ``replayed`` and ``skipped`` (other reasons).
+    publishing anything twice. Returns counts ``replayed``, ``skipped`` (other reasons)
+    and ``log_lines`` (raw access-log lines, never replayed: see the module's text).
     """
     consumer = Consumer({**conf, "group.id": REPLAY_GROUP, "enable.auto.commit": False})
     producer = Producer(durable_producer_config(conf))
-    counts: Counter[str] = Counter(replayed=0, skipped=0)
+    counts: Counter[str] = Counter(replayed=0, skipped=0, log_lines=0)
     try:
         ends = _ends(consumer, dlq, timeout)
         starts = _resume_points(consumer, dlq, ends, timeout)
@@ -179,6 +191,8 @@ def replay_letters(
             letter = DeadLetterView.of(msg)
             if reason is not None and letter.code != reason:
                 counts["skipped"] += 1
+            elif letter.is_log_line:
+                counts["log_lines"] += 1
             else:
                 counts["replayed"] += 1
                 if not dry_run:

@@ -117,6 +117,26 @@ def test_dlq_count_show_and_replay_exactly_once(kafka_conf: dict[str, Any], topi
     )
 
 
+def test_dlq_replay_leaves_raw_access_log_lines(kafka_conf: dict[str, Any], topic: str) -> None:
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    nginx = b'10.0.0.7 - - [22/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12 "-" "curl"'
+    sender.publish(
+        [
+            DeadLetter(
+                nginx, InvalidEvent("invalid_field", "", "why"), "tcp://10.0.0.7:5140", -1, 0, 1
+            ),
+            DeadLetter(
+                nginx, InvalidEvent("invalid_field", "", "why"), "file:///var/log/a.log", -1, 9, 2
+            ),
+            *letters(topic, [(b'{"component":"a","message":"m"}', "invalid_field", "x")]),
+        ]  # type: ignore[arg-type]
+    )
+    sender.close()
+    counts = replay_letters(kafka_conf, dlq_topic(topic), topic)
+    assert counts == {"replayed": 1, "skipped": 0, "log_lines": 2}
+    assert [m.value() for m in read_all(kafka_conf, topic)] == [b'{"component":"a","message":"m"}']
+
+
 def test_dlq_replay_cli_with_progress(kafka_conf: dict[str, Any], topic: str) -> None:
     sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
     sender.publish(
