@@ -25,8 +25,8 @@ Almost every delivery finishes without ever suspending: the conductor decodes th
 and puts it into a stream buffer that has room. :class:`FastConsumer` therefore runs the
 delivery coroutine up to its first suspension point in place, and only when it really has
 to wait (a full buffer, flow control) hands the rest of it to the original ``wait_first``,
-with the same race and the same cancellation. Nothing else in Faust changes; the records,
-their order, acknowledgements and commits are exactly Faust's.
+with the same race and the same cancellation. This change alters nothing else in Faust: the
+messages, their order, acknowledgements and commits are exactly Faust's.
 """
 
 from __future__ import annotations
