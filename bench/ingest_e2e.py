@@ -133,8 +133,12 @@ def run_ingest(ctx: BenchContext) -> list[Result]:
 
 
 def run_single(ctx: BenchContext) -> list[Result]:
-    """Two workers on one-event records (what producers in other languages send)."""
-    n = SMOKE_N if ctx.smoke else FULL_N // 4
+    """Two workers on one-event records (what producers in other languages send).
+
+    The same N as the packed runs: with fewer events, the fixed costs of a run (the last
+    batch's age, the tail of the busier worker) would weigh more than the steady rate.
+    """
+    n = SMOKE_N if ctx.smoke else FULL_N
     client = Client.from_url(ctx.clickhouse_url)
     topic = _topic(ctx, f"bench.single.{time.time_ns()}", n, 1)
     ours = measure_rate(ctx, Workers(2), topic, n, client, "single_ours")
