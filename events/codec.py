@@ -96,15 +96,17 @@ def _message_of(error: ErrorDetails) -> str:
     return error["msg"]
 
 
-def iter_lines(record: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_number, line)`` for every non-blank line of a record (1-based)."""
-    if b"\n" not in record:
-        if record.strip():
-            yield 1, record
-        return
-    for number, line in enumerate(record.split(b"\n"), start=1):
-        if line.strip():
-            yield number, line
+def iter_lines(record: bytes) -> list[tuple[int, bytes]]:
+    """``(line_number, line)`` for every non-blank line of a record (1-based).
+
+    A one-line record (with or without its newline: what most other Kafka clients send)
+    is not split; the stream processors call this once per record.
+    """
+    end = record.find(b"\n")
+    if end == -1 or end == len(record) - 1:
+        line = record if end == -1 else record[:end]
+        return [(1, line)] if line.strip() else []
+    return [(n, line) for n, line in enumerate(record.split(b"\n"), start=1) if line.strip()]
 
 
 def pack_lines(

@@ -19,6 +19,9 @@ __all__ = [
     "H_PARTITION",
     "H_TIME",
     "H_TOPIC",
+    "LOG_LINE_SOURCES",
+    "SOURCE_FILE",
+    "SOURCE_TCP",
     "dead_letter_headers",
     "dlq_topic",
 ]
@@ -36,6 +39,12 @@ H_OFFSET: Final = "eventpipe.source.offset"
 H_LINE: Final = "eventpipe.source.line"
 H_TIME: Final = "eventpipe.dead_lettered_at"
 DLQ_HEADERS: Final = (H_CODE, H_FIELD, H_MESSAGE, H_TOPIC, H_PARTITION, H_OFFSET, H_LINE, H_TIME)
+
+# How the access-log front door names a letter's source (H_TOPIC): the connection or the
+# file a raw log line came from. Such letters hold log lines, never events.
+SOURCE_TCP: Final = "tcp://"
+SOURCE_FILE: Final = "file://"
+LOG_LINE_SOURCES: Final = (SOURCE_TCP, SOURCE_FILE)
 
 
 def dlq_topic(ingest_topic: str) -> str:

@@ -8,7 +8,6 @@ neighbours. A valid event without ``event_id`` gets the stable id derived from i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -63,13 +62,7 @@ def decode_record(
         return
     events = into.events
     seen, dead_before = len(events), len(into.dead)
-    lines: Iterable[tuple[int, bytes]]
-    if value.find(b"\n") in (-1, len(value) - 1):  # one line: a one-event record
-        line = value.rstrip(b"\n")
-        lines = ((1, line),) if line.strip() else ()
-    else:
-        lines = iter_lines(value)
-    for number, line in lines:
+    for number, line in iter_lines(value):
         try:
             event = decode_wire(line)
         except InvalidEvent as reason:

@@ -111,16 +111,15 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
         "written there, but Faust creates it; unset: eventpipe-<group> under the system's "
         "temporary directory (never the working directory).",
     )
-
-    def data_dir(self) -> Path:
-        """Where Faust may keep its (empty) data directory."""
-        return (
-            self.worker_data_dir or Path(tempfile.gettempdir()) / f"eventpipe-{self.worker_group}"
-        )
-
     worker_stream_buffer: int = Field(
         default=2_000,
         ge=1,
         description="Deliveries buffered per partition before Faust pauses fetching. The "
         "memory bound: this many times the larger of a record and worker_delivery_max_bytes.",
     )
+
+    def data_dir(self) -> Path:
+        """Where Faust may keep its (empty) data directory."""
+        return (
+            self.worker_data_dir or Path(tempfile.gettempdir()) / f"eventpipe-{self.worker_group}"
+        )

@@ -33,6 +33,7 @@ from events.topics import (
     H_PARTITION,
     H_TIME,
     H_TOPIC,
+    LOG_LINE_SOURCES,
 )
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
 
 REPLAY_GROUP = "eventpipe-dlq-replay"
 H_REPLAYED_FROM = "eventpipe.replayed_from"
-_LOG_SOURCES = ("tcp://", "file://")
 _COMPONENT = re.compile(rb'"component"\s*:\s*"([a-z0-9][a-z0-9_.-]{0,63})"')
 
 
@@ -64,9 +64,9 @@ class DeadLetterView:
 
     @property
     def is_log_line(self) -> bool:
-        """A raw line of the access-log front door (its source is a connection or a file,
-        see front_doors/deadletters.py), not an event."""
-        return self.source.startswith(_LOG_SOURCES)
+        """A raw line of the access-log front door (its source is a connection or a file:
+        events.topics.LOG_LINE_SOURCES), not an event."""
+        return self.source.startswith(LOG_LINE_SOURCES)
 
     @classmethod
     def of(cls, msg: Message) -> DeadLetterView:

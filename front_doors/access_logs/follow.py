@@ -31,6 +31,7 @@ from typing import BinaryIO
 from uuid import UUID, uuid5
 
 from events.errors import RetryableError
+from events.topics import SOURCE_FILE
 from front_doors.access_logs.files import find_saved, identity_at, open_with_identity
 from front_doors.access_logs.lines import LineSplitter
 from front_doors.access_logs.position import Position, PositionStore
@@ -54,7 +55,7 @@ class _Open:
         self.identity = identity
         self.splitter = LineSplitter(max_line, offset=identity.offset)
         self.quiet_since: float | None = None
-        self.source = f"file://{Path(file.name).resolve()}"
+        self.source = f"{SOURCE_FILE}{Path(file.name).resolve()}"
         prefix = f"{identity.device}:{identity.inode}:{identity.fingerprint}:"
         self.event_ids: EventIds = lambda offset: str(uuid5(_ID_NAMESPACE, f"{prefix}{offset}"))
 

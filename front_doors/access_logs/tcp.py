@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from events.topics import SOURCE_TCP
 from front_doors.access_logs.lines import LineSplitter
 from front_doors.access_logs.publisher import AccessPublisher
 from front_doors.access_logs.settings import AccessLogSettings
@@ -131,5 +132,5 @@ def _source(writer: asyncio.StreamWriter) -> str:
     peer = writer.get_extra_info("peername")
     if isinstance(peer, tuple) and len(peer) >= 2:
         host = f"[{peer[0]}]" if ":" in str(peer[0]) else peer[0]
-        return f"tcp://{host}:{peer[1]}"
-    return "tcp://unknown"
+        return f"{SOURCE_TCP}{host}:{peer[1]}"
+    return f"{SOURCE_TCP}unknown"
