@@ -61,7 +61,7 @@ def _scalar_text(value: Any) -> str:
         return "false"
     if value is None:
         return "null"
-    return repr(value)
+    return repr(value)  # float: the shortest text that reads back as the same number
 
 
 def _walk(prefix: str, node: Any, keys: list[str], values: list[str]) -> None:
@@ -82,11 +82,26 @@ def _walk(prefix: str, node: Any, keys: list[str], values: list[str]) -> None:
 
 def flatten_data(data: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
     """The scalar leaves of ``data`` as parallel ``(paths, texts)`` lists."""
-    keys: list[str] = []
+    if not data:
+        return [], []
+    # Fast path, every event's: a flat object's paths are its keys, in order (C speed); a
+    # nested value sends the whole object down the general walk instead.
     values: list[str] = []
-    if data:
-        _walk("", data, keys, values)
-    return keys, values
+    append = values.append
+    for value in data.values():
+        cls = value.__class__
+        if cls is str:
+            append(value)
+        elif cls is int:
+            append(str(value))
+        elif cls is dict or cls is list:
+            keys: list[str] = []
+            values = []
+            _walk("", data, keys, values)
+            return keys, values
+        else:
+            append(_scalar_text(value))
+    return list(data), values
 
 
 _EMPTY: tuple[list[str], list[str]] = ([], [])

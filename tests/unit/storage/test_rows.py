@@ -22,6 +22,20 @@ def test_flatten_nested_and_lists() -> None:
     ]
 
 
+def test_flatten_flat_object_keeps_order_and_spells_scalars() -> None:
+    keys, values = flatten_data({"s": "x", "i": -3, "f": 0.1, "t": True, "n": None, "e": 1e16})
+    assert keys == ["s", "i", "f", "t", "n", "e"]
+    assert values == ["x", "-3", "0.1", "true", "null", "1e+16"]
+
+
+def test_flatten_nested_value_after_flat_ones_starts_over() -> None:
+    # The fast path gives up on the first nested value: nothing it did may remain.
+    assert flatten_data({"a": 1, "b": "x", "c": {"d": 2}, "e": False}) == (
+        ["a", "b", "c.d", "e"],
+        ["1", "x", "2", "false"],
+    )
+
+
 def test_flatten_empty() -> None:
     assert flatten_data(None) == ([], [])
     assert flatten_data({}) == ([], [])
