@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from events.limits import MAX_MESSAGE_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS
+from events.limits import MAX_HTTP_BYTES, MAX_MESSAGE_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS
 from events.rules import (
     OPTIONAL_TEXT_FIELDS,
     SEVERITY_FORMS,
@@ -85,7 +85,7 @@ class Http(BaseModel):
     path: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
     status: Annotated[StrictInt, Field(ge=100, le=599)]
     ip: ShortText | None = None
-    bytes: Annotated[StrictInt, Field(ge=0)] | None = None
+    bytes: Annotated[StrictInt, Field(ge=0, le=MAX_HTTP_BYTES)] | None = None
     duration_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     user_agent: LongText | None = None
 

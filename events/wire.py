@@ -33,7 +33,13 @@ from pydantic_core import PydanticCustomError
 
 from events.codec import decode, invalid_from_validation
 from events.errors import InvalidEvent
-from events.limits import MAX_EVENT_BYTES, MAX_MESSAGE_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS
+from events.limits import (
+    MAX_EVENT_BYTES,
+    MAX_HTTP_BYTES,
+    MAX_MESSAGE_CHARS,
+    MAX_SHORT_CHARS,
+    MAX_TEXT_CHARS,
+)
 from events.model import SEVERITIES, Event
 from events.rules import (
     COMMON_SEVERITY_FORMS,
@@ -73,7 +79,7 @@ class WireHttp(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, g
     path: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
     status: Annotated[int, Meta(ge=100, le=599)]
     ip: ShortText | None = None
-    bytes: Annotated[int, Meta(ge=0)] | None = None
+    bytes: Annotated[int, Meta(ge=0, le=MAX_HTTP_BYTES)] | None = None
     duration_ms: Annotated[float, Meta(ge=0)] | None = None
     user_agent: LongText | None = None
 
@@ -132,6 +138,7 @@ class _Defer(Exception):
 
 
 _DEFER = (msgspec.ValidationError, msgspec.DecodeError, PydanticCustomError, _Defer)
+_DEFER_DECODE = (*_DEFER, RecursionError)  # msgspec nests as deep as Python's recursion limit
 _DECODER: Final = msgspec.json.Decoder(WireEvent)
 _ENCODER: Final = msgspec.json.Encoder()
 _COMPONENT_RE: Final = re.compile(_COMPONENT)
@@ -177,6 +184,28 @@ def _settle(ev: WireEvent) -> WireEvent:
     return ev
 
 
+# The model's JSON parser refuses nesting past 200 levels (pydantic-core's recursion limit;
+# arrays and objects count a little differently); msgspec's own limit is Python's, ~1000.
+# `data` this deep is left to the model, which gives its exact verdict.
+_DEEP_DATA: Final = 190
+# A line shorter than this cannot hold `data` _DEEP_DATA levels deep (two brackets a level).
+_DEEP_LINE: Final = 2 * _DEEP_DATA
+_CONTAINERS: Final = frozenset((dict, list))
+
+
+def _deeper_than(node: dict[str, Any], limit: int) -> bool:
+    """Whether containers nest more than ``limit`` levels in ``node`` (itself level 1)."""
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > limit:
+            return True
+        for child in node.values() if node.__class__ is dict else node:
+            if child.__class__ is dict or child.__class__ is list:
+                stack.append((child, level + 1))
+    return False
+
+
 def decode_wire(line: bytes | memoryview) -> WireEvent:
     """Validate one JSON line; same result as :func:`events.decode`, faster.
 
@@ -185,8 +214,18 @@ def decode_wire(line: bytes | memoryview) -> WireEvent:
     """
     if len(line) <= MAX_EVENT_BYTES:
         try:
-            return _settle(_DECODER.decode(line))
-        except _DEFER:
+            event = _settle(_DECODER.decode(line))
+            if len(line) < _DEEP_LINE:
+                return event
+            data = event.data
+            if (
+                data is not None
+                and not _CONTAINERS.isdisjoint(map(type, data.values()))  # nested at all
+                and _deeper_than(data, _DEEP_DATA)
+            ):
+                raise _Defer
+            return event
+        except _DEFER_DECODE:
             pass
     return WireEvent.from_event(decode(bytes(line)))
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
+import msgspec
 import orjson
 
 from events.rules import datetime_from_ms
@@ -105,6 +106,8 @@ def flatten_data(data: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
 
 
 _EMPTY: tuple[list[str], list[str]] = ([], [])
+_encode_json = msgspec.json.Encoder().encode
+_decode_json = msgspec.json.Decoder().decode
 
 
 def to_columns(
@@ -127,7 +130,10 @@ def to_columns(
     for event in events:
         data = event.data
         if data:
-            data_json.append(dumps(data).decode())
+            try:
+                data_json.append(dumps(data).decode())
+            except TypeError:  # an integer past 64 bits: JSON allows it, orjson does not
+                data_json.append(_encode_json(data).decode())
             keys, values = flatten_data(data)
         else:
             data_json.append("")
@@ -210,7 +216,7 @@ def row_to_event(row: Mapping[str, Any]) -> dict[str, Any]:
         if row[name]:
             event[name] = row[name]
     if row["data"]:
-        event["data"] = orjson.loads(row["data"])
+        event["data"] = _decode_json(row["data"])  # exact for integers past 64 bits
     if row["http_method"]:
         http: dict[str, Any] = {
             "method": row["http_method"],

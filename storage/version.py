@@ -46,6 +46,7 @@ THRESHOLDS: Final = {
     "insert_dedup_token": _V(22, 2),  # insert_deduplication_token on plain MergeTree
     "final_is_cheap": _V(22, 6),  # parallel FINAL with do_not_merge_across_partitions
     "ilike": _V(20, 6),  # ILIKE operator
+    "partitions_per_insert_limit": _V(20, 1),  # max_partitions_per_insert_block (default 100)
 }
 
 
@@ -62,6 +63,7 @@ class Capabilities:
     insert_dedup_token: bool
     final_is_cheap: bool
     ilike: bool
+    partitions_per_insert_limit: bool
 
     @classmethod
     def for_version(cls, version: ServerVersion | str) -> Capabilities:

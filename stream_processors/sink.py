@@ -19,7 +19,7 @@ from storage.client import capabilities, connect
 from storage.schema import EVENTS_TABLE, INSERT_COLUMNS, quote_identifier
 from storage.version import Capabilities
 
-__all__ = ["ClickHouseSink", "EventSink", "MemorySink"]
+__all__ = ["ClickHouseSink", "EventSink", "MemorySink", "insert_settings"]
 
 
 class EventSink(Protocol):
@@ -30,6 +30,23 @@ class EventSink(Protocol):
         :class:`SinkUnavailable` when it did not (the caller retries the same batch with the
         same ``dedup_token``).
         """
+
+
+def insert_settings(caps: Capabilities, dedup_token: str) -> dict[str, Any]:
+    """The settings of a batch's insert on a server with ``caps``.
+
+    * ``insert_deduplication_token``: a retried batch the server had stored is dropped.
+    * ``max_partitions_per_insert_block = 0``: the table has a partition per day, and a
+      batch may span more than the server's default of 100 days (a backfill, a client
+      with a wrong clock). The server would refuse such a batch every time it is retried,
+      stalling the partition for good; the limit guards inserts only, not the table.
+    """
+    settings: dict[str, Any] = {}
+    if caps.insert_dedup_token:
+        settings["insert_deduplication_token"] = dedup_token
+    if caps.partitions_per_insert_limit:
+        settings["max_partitions_per_insert_block"] = 0
+    return settings
 
 
 class ClickHouseSink:
@@ -59,9 +76,7 @@ class ClickHouseSink:
         try:
             if self._caps is None:
                 self._caps = capabilities(client)
-            settings = (
-                {"insert_deduplication_token": dedup_token} if self._caps.insert_dedup_token else {}
-            )
+            settings = insert_settings(self._caps, dedup_token)
             client.execute(self._sql, columns, columnar=True, types_check=False, settings=settings)
         except (ClickHouseError, OSError, EOFError) as exc:
             client.disconnect()  # the connection state is unknown; start clean next time

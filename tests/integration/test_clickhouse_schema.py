@@ -6,7 +6,9 @@ import time
 import uuid
 from typing import Any
 
+import msgspec
 import orjson
+import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.util.escape import escape_param
 
@@ -15,6 +17,7 @@ from storage.migrations import MIGRATIONS, MigrationOptions, applied_versions, m
 from storage.rows import SELECT_COLUMNS, row_to_event, to_columns
 from storage.schema import EVENT_COLUMNS, INSERT_COLUMNS
 from storage.version import Capabilities
+from stream_processors.sink import insert_settings
 from tests.support.chdb_executor import ChdbExecutor, _Context
 from tests.support.names import unique
 
@@ -132,6 +135,54 @@ def test_batch_round_trips_through_a_columnar_insert(ch_client: Client, ch_datab
     assert stored == want
 
 
+def test_what_json_allows_is_stored_exactly(ch_client: Client, ch_database: str) -> None:
+    # An integer past 64 bits in data (orjson cannot write it), data nested 150 levels,
+    # the largest http.bytes, a NUL in a message: valid events, so they must be storable.
+    deep: Any = 1
+    for _ in range(150):
+        deep = {"d": deep}
+    data = {"big": 123456789012345678901234567890, "neg": -(2**70), "deep": deep}
+    lines = [
+        msgspec.json.encode({"component": "a", "message": "m", "data": data}),
+        msgspec.json.encode({"component": "a", "message": "a\u0000b"}),
+        msgspec.json.encode(
+            {
+                "component": "a",
+                "kind": "access",
+                "http": {"method": "GET", "path": "/", "status": 200, "bytes": 2**63 - 1},
+            }
+        ),
+    ]
+    events = []
+    for line in lines:
+        event = decode_wire(line)
+        event.event_id = uuid.uuid4()
+        event.timestamp = 1_700_000_000_000
+        events.append(event)
+    ch_client.execute(
+        f"INSERT INTO `{ch_database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES",
+        columns_for(events),
+        columnar=True,
+        types_check=False,
+    )
+    rows, types = ch_client.execute(
+        f"SELECT {', '.join(SELECT_COLUMNS)} FROM `{ch_database}`.events", with_column_types=True
+    )
+    stored = {
+        s["event_id"]: s
+        for s in (row_to_event(dict(zip([t[0] for t in types], r, strict=True))) for r in rows)
+    }
+    first, second, third = (stored[str(e.event_id)] for e in events)
+    assert first["data"] == data  # exact: not rounded through a float
+    assert second["message"] == "a\x00b"
+    assert third["http"]["bytes"] == 2**63 - 1
+    keys, values = ch_client.execute(
+        f"SELECT data_keys, data_values FROM `{ch_database}`.events WHERE data != ''"
+    )[0]
+    assert keys[:2] == ["big", "neg"] and values[:2] == [str(data["big"]), str(data["neg"])]
+    assert keys[2] == "deep" + ".d" * 150
+
+
 def test_redelivered_rows_collapse_on_merge(ch_client: Client, ch_database: str) -> None:
     events = [decode_wire(orjson.dumps(e)) for e in sample_events(50)]
     sql = f"INSERT INTO `{ch_database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES"
@@ -179,6 +230,28 @@ def test_batch_round_trips_on_the_current_engine(chdb: ChdbExecutor) -> None:
     assert stored == {k: normalise_ts(v) for k, v in expected(raw).items()}
     (ts_type,) = chdb.execute(f"SELECT toTypeName(timestamp) FROM {db}.events LIMIT 1")[0]
     assert ts_type == "DateTime64(3, 'UTC')"
+
+
+def test_a_batch_over_many_days_is_accepted_on_the_current_engine(chdb: ChdbExecutor) -> None:
+    # The table has a partition per day; the current engine refuses an insert touching
+    # more than 100 unless told otherwise — every retry of such a batch would fail too.
+    (version,) = chdb.execute("SELECT version()")[0]
+    caps = Capabilities.for_version(version)
+    db = unique("chdb")
+    migrate(chdb, caps, MigrationOptions(db))
+    raw = sample_events(120)
+    for i, event in enumerate(raw):
+        event["timestamp"] = 1_600_000_000_000 + i * 86_400_000  # 120 days
+    columns = columns_for([decode_wire(orjson.dumps(e)) for e in raw])
+    rows = zip(*columns, strict=True)
+    values = ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in rows)
+    insert = f"INSERT INTO {db}.events ({', '.join(INSERT_COLUMNS)})"
+    with pytest.raises(Exception, match=r"(?i)too many partitions"):
+        chdb.execute(f"{insert} VALUES {values}")
+    settings = insert_settings(caps, "t:1:0-119")
+    clause = ", ".join(f"{name} = {_literal(value)}" for name, value in settings.items())
+    chdb.execute(f"{insert} SETTINGS {clause} VALUES {values}")
+    assert chdb.execute(f"SELECT count() FROM {db}.events")[0][0] == 120
 
 
 def _literal(value: Any) -> str:

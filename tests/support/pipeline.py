@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 from clickhouse_driver import Client
 from confluent_kafka import Producer
@@ -63,7 +64,8 @@ def expected_events(raw: Sequence[bytes]) -> dict[str, dict[str, Any]]:
     """The normal form the store must give back for each valid line, by event id."""
     out: dict[str, dict[str, Any]] = {}
     for line in raw:
-        event = orjson.loads(decode(line).model_dump_json(exclude_none=True))
+        # msgspec, not orjson: an integer in data past 64 bits stays exact.
+        event = msgspec.json.decode(decode(line).model_dump_json(exclude_none=True))
         out[event["event_id"]] = comparable(event)
     return out
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from typing import Any
 
+import msgspec
 import orjson
 from clickhouse_driver import Client
 from confluent_kafka import Consumer, TopicPartition
@@ -101,6 +103,58 @@ def test_malformed_lines_are_dead_lettered_with_reason_and_place(
     want = sorted((raw, code, field, *where[index]) for raw, code, field, index in bad_expected)
     assert got == want
     assert all(dict(m.headers())["eventpipe.source.topic"].decode() == topic for m in letters)
+
+
+def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    # Each of these once stopped a worker for good: the batch failed after decoding and
+    # failed again after every restart. Now they are stored, or dead-lettered with a reason.
+    good = make_lines(300, seed=5, components=1)
+    component = good[0][0]
+
+    def line(**fields: Any) -> bytes:
+        base = {"component": component, "event_id": str(uuid.uuid4()), "message": "m"}
+        return msgspec.json.encode(base | {"timestamp": int(time.time() * 1000)} | fields)
+
+    access = {"method": "GET", "path": "/", "status": 200}
+    edge_valid = [
+        line(data={"big": 2**80, "list": [-(2**70)]}),  # past 64 bits: orjson cannot write it
+        line(kind="access", http=access | {"bytes": 2**63 - 1}),
+        # 120 days in one batch: more partitions than a current server takes by default
+        *(line(timestamp=1_600_000_000_000 + day * 86_400_000) for day in range(120)),
+    ]
+    too_deep = b"[" * 5000 + b"]" * 5000  # msgspec raised RecursionError on it
+    edge_bad = [
+        (b'{"component":"%s","data":%s}' % (component.encode(), too_deep), "bad_json", ""),
+        (line(kind="access", http=access | {"bytes": 2**64}), "invalid_field", "http.bytes"),
+    ]
+    lines = good[:150] + [(component, raw) for raw in edge_valid]
+    lines += [(component, raw) for raw, _, _ in edge_bad] + good[150:]
+    produce(conf, topic, lines, per_record=40)
+    with WorkerProcess(worker_env) as worker:
+        wait_for_rows(ch_client, ch_database, len(good) + len(edge_valid))
+        deadline = time.monotonic() + 30
+        letters = read_all(conf, dlq_topic(topic))
+        while len(letters) < len(edge_bad) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            letters = read_all(conf, dlq_topic(topic))
+        assert worker.alive()
+        assert worker.terminate() == 0
+    assert_exactly(ch_client, ch_database, good + [(component, raw) for raw in edge_valid])
+    got = sorted(
+        (
+            m.value(),
+            dict(m.headers())["eventpipe.reason.code"].decode(),
+            dict(m.headers())["eventpipe.reason.field"].decode(),
+        )
+        for m in letters
+    )
+    assert got == sorted(edge_bad)
 
 
 def test_killed_worker_loses_nothing_and_doubles_nothing(

@@ -110,6 +110,8 @@ hostile: dict[str, st.SearchStrategy[Any]] = {
         valid_http.map(lambda h: h | {"status": "200"}),
         valid_http.map(lambda h: h | {"status": 600}),
         valid_http.map(lambda h: h | {"bytes": -1}),
+        valid_http.map(lambda h: h | {"bytes": 2**63}),  # past what the contract stores
+        valid_http.map(lambda h: h | {"bytes": 2**63 - 1}),
         valid_http.map(lambda h: h | {"method": "G E T"}),
         valid_http.map(lambda h: h | {"extra": 1}),
         valid_http.map(lambda h: h | {"duration_ms": "1.5"}),
@@ -192,6 +194,20 @@ def test_encoded_wire_event_decodes_to_itself(fields: dict[str, Any]) -> None:
         return
     again = decode_wire(encode_wire(event))
     assert comparable_wire(again) == comparable_wire(event)
+
+
+def _nested(depth: int, *, arrays: bool) -> bytes:
+    inner = b"[" * depth + b"]" * depth if arrays else b'{"a":' * depth + b"1" + b"}" * depth
+    return b'{"component":"a","message":"m","data":{"d":' + inner + b"}}"
+
+
+@pytest.mark.parametrize("arrays", [False, True], ids=["objects", "arrays"])
+@pytest.mark.parametrize("depth", [1, 150, 188, 189, 197, 198, 199, 200, 400, 990, 5000])
+def test_deep_nesting_gets_the_models_verdict(depth: int, arrays: bool) -> None:
+    # The model's parser stops at 200 levels; msgspec would go on to Python's recursion
+    # limit and then raise RecursionError, which must never escape.
+    raw = _nested(depth, arrays=arrays)
+    assert outcome(decode_wire, raw) == outcome(decode, raw)
 
 
 def test_wire_event_converts_to_the_model_and_back() -> None:

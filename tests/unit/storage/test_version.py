@@ -35,6 +35,7 @@ def test_old_server_gets_no_modern_features() -> None:
             caps.insert_dedup_token,
             caps.final_is_cheap,
             caps.ilike,
+            caps.partitions_per_insert_limit,
         ]
     )
 
@@ -51,6 +52,7 @@ def test_current_engine_gets_all_features() -> None:
             caps.insert_dedup_token,
             caps.final_is_cheap,
             caps.ilike,
+            caps.partitions_per_insert_limit,
         ]
     )
 
@@ -58,3 +60,13 @@ def test_current_engine_gets_all_features() -> None:
 def test_thresholds_are_inclusive() -> None:
     assert Capabilities.for_version("20.1.1").datetime64
     assert not Capabilities.for_version("19.17.9").datetime64
+
+
+def test_insert_settings_follow_the_server() -> None:
+    from stream_processors.sink import insert_settings
+
+    assert insert_settings(Capabilities.for_version("18.16.1"), "t:0:1-2") == {}
+    assert insert_settings(Capabilities.for_version("26.9.2.1"), "t:0:1-2") == {
+        "insert_deduplication_token": "t:0:1-2",
+        "max_partitions_per_insert_block": 0,
+    }
