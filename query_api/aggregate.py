@@ -69,18 +69,20 @@ def fill_series(
     for start, group, count in counts:
         table.setdefault(start, Counter())[group] += count
     low = where.since_ms if where.since_ms is not None else min(table, default=None)
-    high = where.until_ms if where.until_ms is not None else max(table, default=-step) + step
-    if low is None or high <= low:
+    high = where.until_ms
+    if high is None and table:  # to the last event; with none there is no end to fill to
+        high = max(table) + step
+    if low is None or high is None or high <= low:
         return Series(interval, group_by, [])
-    first = low // step * step
-    if (high - first) // step > max_buckets:
+    starts = range(low // step * step, high, step)
+    if len(starts) > max_buckets:
         raise BadRequest(
             f"{interval} buckets over this range would be more than {max_buckets}: "
             "narrow since/until or use a coarser interval"
         )
     names = _groups(group_by, (g for c in table.values() for g in c), where)
     buckets = []
-    for start in range(first, high, step):
+    for start in starts:
         found = table.get(start, Counter())
         groups = {name: found.get(name, 0) for name in names} if group_by else None
         buckets.append(Bucket(start, sum(found.values()), groups))

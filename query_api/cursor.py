@@ -41,6 +41,8 @@ def decode_cursor(text: str) -> Key:
         version, ts_ms, event_id = orjson.loads(raw)
         if version != _VERSION or type(ts_ms) is not int or not 0 <= ts_ms < 2**62:
             raise ValueError("unknown cursor version or key")
+        if type(event_id) is not str:  # UUID() fails on other types with AttributeError
+            raise ValueError("the cursor's event id is not text")
         return Key(ts_ms, str(UUID(event_id)))
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidCursor("cursor is not one this API issued") from None

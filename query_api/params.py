@@ -5,7 +5,7 @@ FastAPI dependencies only; the rules live in pure modules (:mod:`query_api.filte
 parameter. The replaced systems' names are accepted beside ours: ``service`` (component),
 ``email`` (user), ``timestamp_start``/``timestamp_end`` (since/until), ``code``
 (http.status) and ``method`` (http.method). A list parameter may repeat or hold
-comma-separated values.
+comma-separated values; any other parameter given twice is refused.
 """
 
 from __future__ import annotations
@@ -30,11 +30,20 @@ from query_api.repository import EventsRepository
 from query_api.settings import ApiSettings
 from query_api.timeparse import parse_time
 
-__all__ = ["FilterParams", "PageParams", "Repo", "Where", "WhereScope", "event_filter"]
+__all__ = [
+    "FilterParams",
+    "PageParams",
+    "Repo",
+    "Where",
+    "WhereScope",
+    "event_filter",
+    "single_values",
+]
 
 _MAX_VALUES: Final = 100
 _COMPONENT: Final = re.compile(COMPONENT_PATTERN)
 _METHOD: Final = re.compile(r"[A-Za-z]{1,16}")
+_STATUS: Final = re.compile(r"[0-9]{1,3}")  # not str.isdigit: '²' is a digit int() refuses
 _bearer = HTTPBearer(auto_error=False, description="A token from the API's token table.")
 
 _TIME = "A date (`2018-1-1`, whole UTC day), a date-time (naive = UTC) or epoch ms."
@@ -78,6 +87,27 @@ class FilterParams(BaseModel):
     )
 
 
+#: Parameters that take one value: a repeat would silently replace the first (``q=A&q=B``).
+_SINGLE: Final = (
+    *(
+        f.alias or name
+        for name, f in FilterParams.model_fields.items()
+        if f.annotation != list[str]
+    ),
+    "limit",
+    "cursor",
+    "interval",
+    "group_by",
+)
+
+
+def single_values(request: Request) -> None:
+    """400 when a one-value parameter is given more than once (the data routes' guard)."""
+    repeated = [name for name in _SINGLE if len(request.query_params.getlist(name)) > 1]
+    if repeated:
+        raise BadRequest(f"{', '.join(repeated)}: give each of these once")
+
+
 def _values(name: str, *given: list[str]) -> list[str]:
     values = [p.strip() for v in given for item in v for p in item.split(",") if p.strip()]
     if len(values) > _MAX_VALUES:
@@ -95,7 +125,7 @@ def _checked(
 
 
 def _statuses(values: list[str]) -> tuple[int, ...]:
-    if not all(v.isdigit() and len(v) <= 3 for v in values):
+    if not all(_STATUS.fullmatch(v) for v in values):
         raise BadRequest("http.status (code): values are HTTP status numbers")
     return tuple(int(v) for v in values)
 

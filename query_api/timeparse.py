@@ -2,7 +2,9 @@
 
 A date alone denotes its whole UTC day; a date-time (naive means UTC) denotes one
 millisecond. :class:`Span` keeps both ends so callers can choose: ``until`` excludes a
-date-time but includes the whole of a date; ``since`` starts at either.
+date-time but includes the whole of a date; ``since`` starts at either. Digits are ASCII,
+and a time must fall within years 1..9999 UTC, the range RFC 3339 (and our answers) can
+write.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from events.rules import EPOCH
 __all__ = ["Span", "format_ms", "parse_time"]
 
 _DAY_MS: Final = 86_400_000
-_MAX_EPOCH_DIGITS: Final = 15
+_EPOCH: Final = re.compile(r"[0-9]{1,15}")
 _TEXT: Final = re.compile(
-    r"(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"\s*(Z|z|[+-]\d{2}:?\d{2})?)?"
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
+    r"\s*(Z|z|[+-][0-9]{2}:?[0-5][0-9])?)?"
 )
+_FIRST_MS: Final = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
+_LAST_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_FORMS: Final = "use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM] or epoch milliseconds"
 
 
 @dataclass(frozen=True)
@@ -47,15 +52,11 @@ def _offset(text: str | None) -> timezone:
 def parse_time(text: str) -> Span:
     """Parse a reader's time; raises ``ValueError`` with a message for anything else."""
     text = text.strip()
-    if text.isdigit() and len(text) <= _MAX_EPOCH_DIGITS:
-        ms = int(text)
-        return Span(ms, ms + 1, date_only=False)
+    if _EPOCH.fullmatch(text):
+        return _within_years(text, Span(int(text), int(text) + 1, date_only=False))
     match = _TEXT.fullmatch(text)
     if match is None:
-        raise ValueError(
-            f"not a time: {text!r} (use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM] "
-            "or epoch milliseconds)"
-        )
+        raise ValueError(f"not a time: {text!r} ({_FORMS})")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     try:
         moment = datetime(
@@ -72,11 +73,22 @@ def parse_time(text: str) -> Span:
         raise ValueError(f"not a time: {text!r} ({exc})") from None
     ms = (moment - EPOCH) // timedelta(milliseconds=1)
     if hour is None:
-        return Span(ms, ms + _DAY_MS, date_only=True)
-    return Span(ms, ms + 1, date_only=False)
+        return _within_years(text, Span(ms, ms + _DAY_MS, date_only=True))
+    return _within_years(text, Span(ms, ms + 1, date_only=False))
+
+
+def _within_years(text: str, span: Span) -> Span:
+    if not _FIRST_MS <= span.start_ms <= _LAST_MS:
+        raise ValueError(f"not a time: {text!r} (outside 0001-01-01..9999-12-31 UTC)")
+    return span
 
 
 def format_ms(ms: int) -> str:
-    """Epoch milliseconds as RFC 3339 UTC with milliseconds (``...T10:00:00.000Z``)."""
+    """Epoch milliseconds as RFC 3339 UTC with milliseconds (``...T10:00:00.000Z``).
+
+    Years 1..9999 (every time :func:`parse_time` accepts) are written with four digits.
+    """
     seconds, millis = divmod(ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    moment = time.gmtime(seconds)
+    # %Y is not padded everywhere (glibc writes year 1 as "1"), so the year is ours
+    return f"{moment.tm_year:04d}{time.strftime('-%m-%dT%H:%M:%S', moment)}.{millis:03d}Z"

@@ -119,6 +119,9 @@ def _number(column: Column, clause: Clause) -> Predicate:
     values: list[int | float] = []
     for literal in clause.values:
         value = number(literal.text)
+        if value is None and _NUMBER.fullmatch(literal.text):
+            why = f"{clause.field} needs a number within ±10^18, {literal.text} is out of range"
+            raise _bad_value(literal, why, "a number")
         if value is None:
             raise _bad_value(literal, f"{clause.field} needs a number", "a number")
         values.append(value)
@@ -187,11 +190,21 @@ def _data(path: str, clause: Clause) -> Predicate:
     if clause.op == "in":
         return DataOneOf(path, texts)
     if clause.op in _ORDERED:
-        numeric = number(texts[0])
-        operand = float(numeric) if numeric is not None else texts[0]
+        operand = _data_operand(clause.field, clause.values[0])
         return DataCompare(path, clause.op, operand)  # type: ignore[arg-type]
     op = "eq" if clause.op == "ne" else clause.op
     return _negated(clause, DataCompare(path, op, texts[0]))
+
+
+def _data_operand(field: str, literal: Literal_) -> str | float:
+    """An ordering operand: written as a number, it compares numerically (the leaves as
+    Float64, so any finite number will do, not only :func:`number`'s); else as text."""
+    if not _NUMBER.fullmatch(literal.text):
+        return literal.text
+    value = float(literal.text)
+    if not math.isfinite(value):
+        raise _bad_value(literal, f"{field} compares with a finite number", "a finite number")
+    return value
 
 
 _CHECKS: Final[dict[str, Callable[[Column, Clause], Predicate]]] = {

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from query_api.errors import NotFound
-from query_api.params import PageParams, Repo, Where, WhereScope
+from query_api.params import PageParams, Repo, Where, WhereScope, single_values
 from query_api.routes.responses import ERRORS
 from query_api.schemas import EventOut, EventPage
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
+router = APIRouter(
+    prefix="/v1", tags=["events"], responses=ERRORS, dependencies=[Depends(single_values)]
+)
 
 
 @router.get("/events", response_model=EventPage, summary="Events, newest first, in pages")

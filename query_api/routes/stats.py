@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from query_api.params import Repo, Where
+from query_api.params import Repo, Where, single_values
 from query_api.repository import GroupBy, Interval
 from query_api.routes.responses import ERRORS
 from query_api.schemas import SeriesOut, StatsOut
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/stats", tags=["stats"], responses=ERRORS)
+router = APIRouter(
+    prefix="/v1/stats", tags=["stats"], responses=ERRORS, dependencies=[Depends(single_values)]
+)
 
 
 @router.get("", response_model=StatsOut, summary="Counts of the matching events")

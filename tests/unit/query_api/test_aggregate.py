@@ -49,3 +49,17 @@ def test_without_bounds_the_data_decides_and_nothing_gives_nothing() -> None:
 def test_too_many_buckets_is_a_bad_request() -> None:
     with pytest.raises(BadRequest, match="more than 10"):
         fill_series([], EventFilter(since_ms=0, until_ms=11 * 60_000), "1m", None, 10)
+
+
+def test_a_range_one_millisecond_past_the_limit_is_refused() -> None:
+    # 10 whole minutes and 1 ms need 11 one-minute buckets
+    with pytest.raises(BadRequest, match="more than 10"):
+        fill_series([], EventFilter(since_ms=0, until_ms=10 * 60_000 + 1), "1m", None, 10)
+    exact = fill_series([], EventFilter(since_ms=0, until_ms=10 * 60_000), "1m", None, 10)
+    assert len(exact.buckets) == 10
+
+
+def test_since_alone_with_nothing_matching_gives_no_buckets() -> None:
+    # no events means no last event to end at, wherever since is (1969 gave zeros to 1970)
+    for since in (-30 * 86_400_000, -1, 0, H):
+        assert fill_series([], EventFilter(since_ms=since), "1d", None, 100).buckets == []

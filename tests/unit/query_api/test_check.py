@@ -77,6 +77,14 @@ def test_numbers_methods_ids_and_data() -> None:
     assert typed("data.a ne 'x'") == Negate(DataCompare("a", "eq", "x"))
 
 
+def test_data_ordering_against_any_finite_number_is_numeric() -> None:
+    # ±10^18 bounds exact integers for Int64 columns; data leaves compare as Float64, and
+    # larger numbers used to fall back to a text comparison ('5' > '1e18').
+    assert typed("data.x gt 1e18") == DataCompare("x", "gt", 1e18)
+    assert typed("data.x lt 2000000000000000000") == DataCompare("x", "lt", 2e18)
+    assert typed("data.x gte '-1e300'") == DataCompare("x", "gte", -1e300)
+
+
 BAD = [
     ("(nope eq 'x')", 1, "unknown field"),
     ("(data. eq 'x')", 1, "unknown field"),
@@ -91,6 +99,9 @@ BAD = [
     ("(createdAt gte '2018-13-01')", 15, "not a time"),
     ("(createdAt in ('2018-1-1'))", 1, "does not apply"),
     ("(http.bytes gt 1e400)", 15, "needs a number"),
+    ("(http.bytes gt 1e18)", 15, "out of range"),
+    ("(data.x gt 1e400)", 11, "finite number"),
+    ("(data.x lte '-1e999')", 12, "finite number"),
 ]
 
 

@@ -25,6 +25,11 @@ def test_round_trip_and_url_safety() -> None:
         base64.urlsafe_b64encode(b'[1, "1", "1f4e804b-ebec-44f5-b2ac-48f54cf62c46"]').decode(),
         base64.urlsafe_b64encode(b'[1, 1, "x\' OR 1=1 --"]').decode(),
         base64.urlsafe_b64encode(b"{}").decode(),
+        # well-formed JSON whose event id is not text (was a 500)
+        base64.urlsafe_b64encode(b"[1, 1, 7]").decode(),
+        base64.urlsafe_b64encode(b'[1, 1, ["1f4e804b-ebec-44f5-b2ac-48f54cf62c46"]]').decode(),
+        base64.urlsafe_b64encode(b'[1, 1, {"a": 1}]').decode(),
+        base64.urlsafe_b64encode(b"[1, 1, true]").decode(),
     ],
 )
 def test_foreign_cursors_are_refused(text: str) -> None:
