@@ -12,6 +12,10 @@ Behaviour, in particular when Kafka is unreachable:
   nothing is dropped below it.
 * One warning on stderr when Kafka is found unreachable (again after it has recovered), not
   one per record; librdkafka's own messages go to the ``producers.kafka`` logger.
+* A record the contract refuses (an ``extra`` user over 256 characters, text that is not
+  Unicode, over 128 KiB) is shipped all the same, as
+  :func:`~producers.records.fallback_event`: its message, severity and origin, and why
+  the rest was left out.
 * Records of the ``producers`` loggers are never shipped: a failing Kafka would otherwise
   feed its own complaints back into itself.
 * ``close()`` (called by ``logging.shutdown`` at exit) waits at most
@@ -28,10 +32,11 @@ from typing import Any
 
 from confluent_kafka import KafkaError
 
+from events.errors import InvalidEvent
 from events.wire import validate_wire
 from producers.client import EventProducer
 from producers.errors import FlushTimeout, ProducerClosed, QueueFull
-from producers.records import record_event
+from producers.records import fallback_event, record_event, scrubbed
 from producers.settings import ProducerSettings
 
 __all__ = ["EventHandler"]
@@ -72,11 +77,27 @@ class EventHandler(logging.Handler):
             if self.producer.stats().pending >= self.capacity:
                 self.dropped += 1
                 return
-            self.producer.emit(record_event(self.component, record), block=False)
+            event = record_event(self.component, record)
+            try:
+                self.producer.emit(event, block=False)
+            except InvalidEvent as reason:
+                self._emit_refused(event, reason)
         except (QueueFull, ProducerClosed):
             self.dropped += 1
         except Exception:
             self.handleError(record)
+
+    def _emit_refused(self, event: dict[str, Any], reason: InvalidEvent) -> None:
+        # Rare: text that is not Unicode is escaped and the record goes as it is; anything
+        # else the contract refuses goes as its fallback event, saying why.
+        clean = scrubbed(event)
+        if clean != event:
+            try:
+                self.producer.emit(clean, block=False)
+                return
+            except InvalidEvent as again:
+                reason = again
+        self.producer.emit(fallback_event(event, reason), block=False)
 
     def flush(self) -> None:
         """Wait (at most the close timeout) for what is queued; never raises."""

@@ -19,12 +19,10 @@ from itertools import accumulate
 from time import monotonic
 from typing import Any
 
-import msgspec
-
 from events.limits import MAX_EVENT_BYTES
 from events.wire import WireEvent, encode_wire_lines
 from producers.errors import ProducerError
-from producers.lines import LineWriter
+from producers.lines import ENCODE_ERRORS, LineWriter
 
 __all__ = ["Batch", "RecordPacker", "Ship"]
 
@@ -194,7 +192,7 @@ class RecordPacker:
         for component, events in groups.items():
             try:
                 run = _Run(component, events)
-            except (TypeError, msgspec.EncodeError):
+            except ENCODE_ERRORS:
                 return None
             if len(run.blob) > MAX_EVENT_BYTES and max(map(len, run.cut())) > MAX_EVENT_BYTES:
                 return None

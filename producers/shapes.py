@@ -95,8 +95,8 @@ def exception_data(exc: BaseException) -> dict[str, str]:
     name = (
         cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
     )
-    return {
-        "type": name,
-        "message": str(exc)[:MAX_MESSAGE_CHARS],
-        "traceback": text,
-    }
+    try:
+        message = str(exc)
+    except Exception:  # a broken __str__ must not turn reporting an error into another one
+        message = "<exception str() failed>"  # what the traceback module writes then
+    return {"type": name, "message": message[:MAX_MESSAGE_CHARS], "traceback": text}

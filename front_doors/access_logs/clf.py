@@ -51,7 +51,7 @@ def parse_clf(text: str, component: str) -> dict[str, Any]:
     host, _, user, time, request, status, size, referer, agent = match.groups()
     method, path, protocol = _request(request)
     http: dict[str, Any] = {"method": method, "path": path, "status": int(status), "ip": host}
-    http["bytes"] = 0 if size == "-" else int(size)
+    http["bytes"] = 0 if size == "-" else _bytes(size)
     if agent and agent != "-":
         http["user_agent"] = agent
     event: dict[str, Any] = {
@@ -68,6 +68,13 @@ def parse_clf(text: str, component: str) -> dict[str, Any]:
     if data:
         event["data"] = data
     return event
+
+
+def _bytes(size: str) -> int:
+    try:
+        return int(size)
+    except ValueError:  # over the 4,300 digits Python reads: far over any real size
+        raise InvalidEvent("invalid_field", "http.bytes", "the size is not a byte count") from None
 
 
 def _request(request: str) -> tuple[str | None, str | None, str | None]:

@@ -71,7 +71,7 @@ def _from_flat(fields: dict[str, Any], component: str) -> dict[str, Any]:
     _split_request(rest.pop("request", None), http)
     seconds = rest.pop("request_time", None)
     if http["duration_ms"] is None and seconds is not None:
-        http["duration_ms"] = _number(seconds, "request_time") * 1000
+        http["duration_ms"] = _number(seconds, "request_time", scale=1000)
     event: dict[str, Any] = {
         "component": component,
         "kind": "access",
@@ -96,9 +96,18 @@ def _take(fields: dict[str, Any], keys: tuple[str, ...], name: str) -> Any:
         if key in fields:
             value = fields.pop(key)
             if name in _INTEGERS and isinstance(value, str) and value.isdigit():
-                return int(value)
+                return _integer(value)
             return value
     return None
+
+
+def _integer(text: str) -> int | str:
+    """A numeric string's value; as it is when ``int`` cannot read it ("²", or past 4,300
+    digits), for the contract to reject with its reason."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def _split_request(request: Any, http: dict[str, Any]) -> None:
@@ -128,9 +137,10 @@ def _timestamp(fields: dict[str, Any]) -> Any:
     return None
 
 
-def _number(value: Any, field: str) -> float:
+def _number(value: Any, field: str, *, scale: float = 1.0) -> float:
+    """``value`` (a number or numeric text) times ``scale``; finite, or InvalidEvent."""
     try:
-        number = float(value)
+        number = float(value) * scale  # scaled first: 1e308 s is no finite millisecond count
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or isinstance(value, bool):

@@ -4,6 +4,11 @@ The limit holds for what the collector would have to keep in memory: the declare
 ``Content-Length`` is checked before anything is read, the stream is counted while it is
 read, and decompressed bytes are counted too (a small gzip body cannot expand into
 gigabytes: a "zip bomb" is cut off at the limit).
+
+A compressed body must be whole: a gzip body is every member of it (RFC 1952: ``pigz`` and
+streaming shippers write several), trailing zero padding is ignored as ``gzip`` does, and
+a stream cut short or followed by other bytes is a :class:`BadRequest` — never a part of
+the body read as if it were all of it.
 """
 
 from __future__ import annotations
@@ -64,21 +69,42 @@ async def _read_compressed(
 ) -> bytes:
     inflater = zlib.decompressobj(wbits)
     body = bytearray()
+    fed = False
     try:
         async for chunk in chunks:
             # max_length bounds what one call may produce; leftovers wait in unconsumed_tail.
             data = chunk
+            fed = fed or bool(chunk)
             while data:
+                if inflater.eof:  # bytes after the end of the stream (of a gzip member)
+                    inflater, data = _after_end(inflater, data, wbits, encoding)
+                    if not data:
+                        break
                 body += inflater.decompress(data, max_bytes + 1 - len(body))
                 if len(body) > max_bytes:
                     raise _too_large(max_bytes)
-                data = inflater.unconsumed_tail
+                data = inflater.unconsumed_tail or inflater.unused_data
         body += inflater.flush()
     except zlib.error as exc:
         raise BadRequest(f"the body is not valid {encoding}: {exc}") from None
+    if fed and not inflater.eof:
+        raise BadRequest(f"the body is not valid {encoding}: truncated (its end is missing)")
     if len(body) > max_bytes:
         raise _too_large(max_bytes)
     return bytes(body)
+
+
+def _after_end(
+    inflater: zlib._Decompress, data: bytes, wbits: int, encoding: str
+) -> tuple[zlib._Decompress, bytes]:
+    """What to make of ``data`` after the end of a compressed stream: zero padding (ignored,
+    as ``gzip`` does), the next gzip member (a fresh inflater: zlib checks its header), or
+    for deflate a :class:`BadRequest`."""
+    if not data.strip(b"\0"):
+        return inflater, b""
+    if encoding == "deflate":
+        raise BadRequest("the body is not valid deflate: bytes after the end of the stream")
+    return zlib.decompressobj(wbits), data
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

@@ -73,7 +73,10 @@ def legacy_timestamp(value: object) -> object:
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            return _from_number(int(text))
+            try:
+                return _from_number(int(text))
+            except ValueError:  # "²" is a digit int() cannot read; so are 5,000 of them
+                return value
         return _from_text(text)
     return value
 

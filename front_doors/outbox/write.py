@@ -20,7 +20,6 @@ from time import time_ns
 from typing import Any
 from uuid import uuid4
 
-import msgspec
 import psycopg
 from psycopg import sql
 
@@ -29,6 +28,7 @@ from events.limits import MAX_EVENT_BYTES
 from events.model import Event
 from events.wire import WireEvent, encode_wire, validate_wire
 from front_doors.outbox.schema import DEFAULT_TABLE
+from producers.lines import ENCODE_ERRORS, unencodable
 
 __all__ = ["OutsideTransaction", "prepare", "write_event", "write_event_async"]
 
@@ -57,8 +57,8 @@ def prepare(event: Mapping[str, Any] | Event) -> tuple[str, str, str]:
         wire.timestamp = time_ns() // 1_000_000
     try:
         line = encode_wire(wire)
-    except (TypeError, msgspec.EncodeError) as exc:
-        raise InvalidEvent("invalid_field", "data", f"not JSON-encodable: {exc}") from None
+    except ENCODE_ERRORS as exc:
+        raise unencodable(wire, exc) from None
     if len(line) > MAX_EVENT_BYTES:
         raise InvalidEvent("too_large", "", f"event is {len(line)} bytes, over {MAX_EVENT_BYTES}")
     return str(wire.event_id), wire.component, line.decode()
