@@ -22,6 +22,7 @@ with the same reason.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
@@ -80,7 +81,7 @@ class WireHttp(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, g
     status: Annotated[int, Meta(ge=100, le=599)]
     ip: ShortText | None = None
     bytes: Annotated[int, Meta(ge=0, le=MAX_HTTP_BYTES)] | None = None
-    duration_ms: Annotated[float, Meta(ge=0)] | None = None
+    duration_ms: Annotated[float, Meta(ge=0, le=sys.float_info.max)] | None = None  # finite
     user_agent: LongText | None = None
 
 

@@ -14,8 +14,10 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from events import Event, InvalidEvent, decode
+from events.codec import invalid_from_validation
 from events.wire import WireEvent, decode_wire, encode_wire, validate_wire, validate_wire_many
 
 json_scalars = st.one_of(
@@ -194,6 +196,24 @@ def test_encoded_wire_event_decodes_to_itself(fields: dict[str, Any]) -> None:
         return
     again = decode_wire(encode_wire(event))
     assert comparable_wire(again) == comparable_wire(event)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), -0.5, 1e308])
+def test_python_floats_json_cannot_carry_get_the_models_verdict(value: float) -> None:
+    # From Python values (producers), not JSON: orjson would turn inf into null on the way.
+    fields = {
+        "component": "a",
+        "kind": "access",
+        "http": {"method": "GET", "path": "/", "status": 200, "duration_ms": value},
+    }
+    assert outcome(validate_wire, fields) == outcome(_model_of_values, fields)
+
+
+def _model_of_values(fields: dict[str, Any]) -> Event:
+    try:
+        return Event.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from None
 
 
 def _nested(depth: int, *, arrays: bool) -> bytes:
