@@ -13,6 +13,8 @@ limit                     value      why
 ``MAX_RECORD_BYTES``      1,000,000  a whole record (all its lines), under the broker limit
 ``MAX_RECORD_EVENTS``     1,000      lines per record
 ``MAX_HTTP_BYTES``        2^63 - 1   ``http.bytes``: fits int64 readers and the UInt64 column
+``MAX_LETTER_BYTES``      900,000    a dead letter's value: under librdkafka's default
+                                     ``message.max.bytes`` (1,000,000) with its headers
 ========================  =========  ===================================================
 
 JSON nesting is bounded by the model's parser: a line nested more than 200 levels deep is
@@ -26,6 +28,7 @@ from typing import Final
 __all__ = [
     "MAX_EVENT_BYTES",
     "MAX_HTTP_BYTES",
+    "MAX_LETTER_BYTES",
     "MAX_MESSAGE_CHARS",
     "MAX_RECORD_BYTES",
     "MAX_RECORD_EVENTS",
@@ -41,5 +44,6 @@ MAX_TEXT_CHARS: Final = 4_096
 MAX_RECORD_BYTES: Final = 1_000_000
 MAX_RECORD_EVENTS: Final = 1_000
 MAX_HTTP_BYTES: Final = 2**63 - 1
+MAX_LETTER_BYTES: Final = 900_000
 #: 2106-02-07T06:28:15Z, the last second ClickHouse's DateTime can hold.
 MAX_TIMESTAMP_MS: Final = 4_294_967_295_000

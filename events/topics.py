@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from events.limits import MAX_LETTER_BYTES
+
 if TYPE_CHECKING:
     from events.errors import InvalidEvent
 
@@ -19,10 +21,12 @@ __all__ = [
     "H_PARTITION",
     "H_TIME",
     "H_TOPIC",
+    "H_TRUNCATED",
     "LOG_LINE_SOURCES",
     "SOURCE_FILE",
     "SOURCE_TCP",
     "dead_letter_headers",
+    "dead_letter_value",
     "dlq_topic",
 ]
 
@@ -39,6 +43,8 @@ H_OFFSET: Final = "eventpipe.source.offset"
 H_LINE: Final = "eventpipe.source.line"
 H_TIME: Final = "eventpipe.dead_lettered_at"
 DLQ_HEADERS: Final = (H_CODE, H_FIELD, H_MESSAGE, H_TOPIC, H_PARTITION, H_OFFSET, H_LINE, H_TIME)
+# Only on a letter whose line was cut to MAX_LETTER_BYTES: the line's real size.
+H_TRUNCATED: Final = "eventpipe.raw.truncated_from"
 
 # How the access-log front door names a letter's source (H_TOPIC): the connection or the
 # file a raw log line came from. Such letters hold log lines, never events.
@@ -70,3 +76,17 @@ def dead_letter_headers(
         (H_LINE, str(line).encode()),
         (H_TIME, str(now_ms).encode()),
     ]
+
+
+def dead_letter_value(raw: bytes) -> tuple[bytes, list[tuple[str, str | bytes | None]]]:
+    """What a dead letter carries for the line ``raw``, and the header saying it was cut.
+
+    A line over :data:`~events.limits.MAX_LETTER_BYTES` (only ever a ``too_large`` one; a
+    broker takes a compressed record far larger than its bytes) is cut to that many bytes,
+    with :data:`H_TRUNCATED` giving its size: Kafka would refuse the whole letter, and a
+    worker that could not write it would stop at that record for good. The whole line stays
+    in its source topic, at the offset the letter names.
+    """
+    if len(raw) <= MAX_LETTER_BYTES:
+        return raw, []
+    return raw[:MAX_LETTER_BYTES], [(H_TRUNCATED, str(len(raw)).encode())]

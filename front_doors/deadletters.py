@@ -35,7 +35,7 @@ from confluent_kafka import Producer
 from eventpipe.config import KafkaConnection
 from eventpipe.kafka import durable_producer_config
 from events.errors import InvalidEvent, RetryableError
-from events.topics import dead_letter_headers, dlq_topic
+from events.topics import dead_letter_headers, dead_letter_value, dlq_topic
 
 __all__ = [
     "DeadLetterStats",
@@ -108,11 +108,12 @@ class KafkaDeadLetters:
         )
 
     async def publish(self, letter: Rejected) -> None:
-        headers = headers_of(letter, time.time_ns() // 1_000_000)
+        value, cut = dead_letter_value(letter.raw)
+        headers = headers_of(letter, time.time_ns() // 1_000_000) + cut
         while True:
             try:
                 self._producer.produce(
-                    self._topic, letter.raw, self._key, headers=headers, on_delivery=self._done
+                    self._topic, value, self._key, headers=headers, on_delivery=self._done
                 )
                 break
             except BufferError:  # local queue full: let deliveries drain, never block the loop

@@ -1,7 +1,8 @@
 """Where invalid lines go: the :class:`DeadLetters` interface, Kafka, and a memory twin.
 
 A dead letter is the original bytes of the offending line (or the empty record) with its
-reason and provenance as headers (names in :mod:`events.topics`). ``publish`` blocks until
+reason and provenance as headers (names in :mod:`events.topics`); a line too large for
+Kafka is cut (:func:`events.topics.dead_letter_value`). ``publish`` blocks until
 Kafka acknowledged every letter, because the source record is acknowledged right after:
 a letter that was not durable would be lost.
 """
@@ -16,7 +17,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from eventpipe.kafka import durable_producer_config
 from events.errors import RetryableError
-from events.topics import dead_letter_headers
+from events.topics import dead_letter_headers, dead_letter_value
 from stream_processors.decode import DeadLetter
 
 __all__ = ["DeadLetters", "KafkaDeadLetters", "MemoryDeadLetters", "headers_of"]
@@ -68,13 +69,14 @@ class KafkaDeadLetters:
             )
 
     def _produce(self, letter: DeadLetter, now_ms: int, on_delivery: Any) -> None:
+        value, cut = dead_letter_value(letter.raw)
         while True:
             try:
                 self._producer.produce(
                     self._topic,
-                    value=letter.raw,
+                    value=value,
                     key=f"{letter.topic}:{letter.partition}".encode(),
-                    headers=headers_of(letter, now_ms),
+                    headers=headers_of(letter, now_ms) + cut,
                     on_delivery=on_delivery,
                 )
                 return

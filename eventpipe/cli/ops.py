@@ -136,6 +136,11 @@ def dlq_replay(
             f"left {counts['log_lines']} raw access-log line(s): they are not events; "
             "`eventpipe dlq show` lists them, feed them to `eventpipe access-logs` again"
         )
+    if counts["truncated"]:
+        err.print(
+            f"left {counts['truncated']} letter(s) holding only the start of a line too large "
+            "for Kafka; the whole line is in the source topic at the offset the letter names"
+        )
 
 
 def register(app: typer.Typer) -> None:

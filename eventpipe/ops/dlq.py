@@ -9,6 +9,9 @@ progress in its own consumer group, so running it twice does not publish twice.
 Letters of the access-log front door hold raw log lines, not events: published to the
 ingest topic they could only fail again, as ``bad_json``, with their provenance lost. Replay
 leaves them (counted as ``log_lines``); feed the lines to ``eventpipe access-logs`` again.
+It also leaves letters holding only the start of a line too large for Kafka (header
+``eventpipe.raw.truncated_from``; counted as ``truncated``): the whole line is in its source
+topic, and it is over the event size limit anyway.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from events.topics import (
     H_PARTITION,
     H_TIME,
     H_TOPIC,
+    H_TRUNCATED,
     LOG_LINE_SOURCES,
 )
 
@@ -61,6 +65,7 @@ class DeadLetterView:
     message: str
     source: str  # topic:partition:offset:line
     dead_lettered_ms: int
+    truncated_from: int = 0  # the line's size when the letter holds only its start
 
     @property
     def is_log_line(self) -> bool:
@@ -75,6 +80,7 @@ class DeadLetterView:
         return cls(
             msg.partition() or 0, msg.offset() or 0, msg.value() or b"", h.get(H_CODE, "?"),
             h.get(H_FIELD, ""), h.get(H_MESSAGE, ""), source, int(h.get(H_TIME, "0") or 0),
+            int(h.get(H_TRUNCATED, "0") or 0),
         )  # fmt: skip
 
 
@@ -173,12 +179,13 @@ def replay_letters(
 
     Progress is committed every :data:`CHECKPOINT` letters, each time only after Kafka
     acknowledged everything sent so far, so an interrupted replay resumes without
-    publishing anything twice. Returns counts ``replayed``, ``skipped`` (other reasons)
-    and ``log_lines`` (raw access-log lines, never replayed: see the module's text).
+    publishing anything twice. Returns counts ``replayed``, ``skipped`` (other reasons),
+    ``log_lines`` (raw access-log lines, never replayed: see the module's text) and
+    ``truncated`` (letters holding only the start of a line too large for Kafka).
     """
     consumer = Consumer({**conf, "group.id": REPLAY_GROUP, "enable.auto.commit": False})
     producer = Producer(durable_producer_config(conf))
-    counts: Counter[str] = Counter(replayed=0, skipped=0, log_lines=0)
+    counts: Counter[str] = Counter(replayed=0, skipped=0, log_lines=0, truncated=0)
     try:
         ends = _ends(consumer, dlq, timeout)
         starts = _resume_points(consumer, dlq, ends, timeout)
@@ -193,6 +200,8 @@ def replay_letters(
                 counts["skipped"] += 1
             elif letter.is_log_line:
                 counts["log_lines"] += 1
+            elif letter.truncated_from:
+                counts["truncated"] += 1
             else:
                 counts["replayed"] += 1
                 if not dry_run:
@@ -251,5 +260,6 @@ def as_json(letter: DeadLetterView) -> bytes:
             "source": letter.source,
             "dead_lettered_ms": letter.dead_lettered_ms,
             "raw": letter.raw.decode(errors="replace"),
+            "truncated_from": letter.truncated_from or None,
         }
     )

@@ -13,6 +13,7 @@ from eventpipe.kafka import PARTITIONER
 from eventpipe.ops.dlq import count_letters, read_letters, replay_letters
 from eventpipe.ops.lag import groups_reading, measure_lag
 from events.errors import InvalidEvent
+from events.limits import MAX_LETTER_BYTES
 from events.topics import dlq_topic
 from stream_processors.deadletters import KafkaDeadLetters
 from stream_processors.decode import DeadLetter
@@ -133,8 +134,24 @@ def test_dlq_replay_leaves_raw_access_log_lines(kafka_conf: dict[str, Any], topi
     )
     sender.close()
     counts = replay_letters(kafka_conf, dlq_topic(topic), topic)
-    assert counts == {"replayed": 1, "skipped": 0, "log_lines": 2}
+    assert counts == {"replayed": 1, "skipped": 0, "log_lines": 2, "truncated": 0}
     assert [m.value() for m in read_all(kafka_conf, topic)] == [b'{"component":"a","message":"m"}']
+
+
+def test_a_line_too_large_for_kafka_is_cut_in_its_letter_and_not_replayed(
+    kafka_conf: dict[str, Any], topic: str
+) -> None:
+    huge = b'{"component":"a","message":"' + b"x" * 2_000_000 + b'"}'
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    sender.publish(letters(topic, [(huge, "too_large", "")]))  # Kafka refused it whole
+    sender.close()
+    (letter,) = read_letters(kafka_conf, dlq_topic(topic), limit=10)
+    assert letter.raw == huge[:MAX_LETTER_BYTES]
+    assert letter.truncated_from == len(huge)
+    assert letter.code == "too_large"
+    counts = replay_letters(kafka_conf, dlq_topic(topic), topic)
+    assert counts == {"replayed": 0, "skipped": 0, "log_lines": 0, "truncated": 1}
+    assert read_all(kafka_conf, topic) == []
 
 
 def test_dlq_replay_cli_with_progress(kafka_conf: dict[str, Any], topic: str) -> None:

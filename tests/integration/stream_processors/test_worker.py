@@ -12,7 +12,7 @@ import orjson
 from clickhouse_driver import Client
 from confluent_kafka import Consumer, TopicPartition
 
-from events.limits import MAX_MESSAGE_CHARS
+from events.limits import MAX_LETTER_BYTES, MAX_MESSAGE_CHARS
 from events.topics import dlq_topic
 from tests.support.kafka import read_all
 from tests.support.pipeline import (
@@ -129,9 +129,12 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
         *(line(timestamp=1_600_000_000_000 + day * 86_400_000) for day in range(120)),
     ]
     too_deep = b"[" * 5000 + b"]" * 5000  # msgspec raised RecursionError on it
+    # 2 MB, which lz4 takes under the broker's 1 MB limit: Kafka refused it as a dead letter.
+    huge = line(message="x" * 2_000_000)
     edge_bad = [
         (b'{"component":"%s","data":%s}' % (component.encode(), too_deep), "bad_json", ""),
         (line(kind="access", http=access | {"bytes": 2**64}), "invalid_field", "http.bytes"),
+        (huge, "too_large", ""),
     ]
     lines = good[:150] + [(component, raw) for raw in edge_valid]
     lines += [(component, raw) for raw, _, _ in edge_bad] + good[150:]
@@ -154,7 +157,10 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
         )
         for m in letters
     )
-    assert got == sorted(edge_bad)
+    cut = [(raw[:MAX_LETTER_BYTES], code, field) for raw, code, field in edge_bad]
+    assert got == sorted(cut)
+    sizes = {dict(m.headers()).get("eventpipe.raw.truncated_from") for m in letters}
+    assert sizes == {None, str(len(huge)).encode()}
 
 
 def test_killed_worker_loses_nothing_and_doubles_nothing(
