@@ -158,10 +158,8 @@ def create_app(
     )
     app.batcher = Batcher(
         writer,
-        offsets,
         InvalidRatioGuard(settings.worker_invalid_ratio_max, settings.worker_invalid_window),
         metrics,
-        executor,
         max_rows=settings.worker_batch_max_rows,
         max_seconds=settings.worker_batch_max_seconds,
         on_fatal=lambda exc: _stop_fatally(app, exc),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
 from typing import Any
 
 from eventpipe.logs import get_logger
@@ -29,7 +28,7 @@ from stream_processors.consumer import Part, RunMessage
 from stream_processors.decode import decode_record
 from stream_processors.guard import InvalidRatioGuard
 from stream_processors.metrics import WorkerMetrics
-from stream_processors.offsets import TP, OffsetStore
+from stream_processors.offsets import TP
 from stream_processors.retry import GaveUp
 from stream_processors.writer import BatchWriter
 
@@ -43,20 +42,16 @@ class Batcher:
     def __init__(
         self,
         writer: BatchWriter,
-        offsets: OffsetStore,
         guard: InvalidRatioGuard,
         metrics: WorkerMetrics,
-        executor: Executor,
         *,
         max_rows: int,
         max_seconds: float,
         on_fatal: Callable[[BaseException], None],
     ) -> None:
         self._writer = writer
-        self._offsets = offsets
         self._guard = guard
         self._metrics = metrics
-        self._executor = executor
         self._max_rows = max_rows
         self._max_seconds = max_seconds
         self._on_fatal = on_fatal
@@ -133,8 +128,9 @@ class Batcher:
         missing = [tp for tp in tps if tp not in self._marks]
         if not missing:
             return
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self._executor, self._offsets.load, missing)
+        # Retried while ClickHouse is unreachable (back-pressure, as for inserts): a mark
+        # that could not be read must not be taken as "none stored".
+        found = await self._writer.load_marks(missing, lambda: self._deadline)
         for tp in missing:
             self._marks[tp] = found.get(tp, _NO_MARK)
             if tp in found:

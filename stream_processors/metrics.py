@@ -12,7 +12,8 @@ eventpipe_worker_inserted_rows_total                    rows confirmed by ClickH
 eventpipe_worker_skipped_records_total                  redelivered records already stored
 eventpipe_worker_batch_rows                             rows per insert (histogram)
 eventpipe_worker_insert_seconds                         insert latency (histogram)
-eventpipe_worker_retries_total{operation}               retried insert / dead_letters / offsets
+eventpipe_worker_retries_total{operation}               retried insert / dead_letters / offsets /
+                                                        offsets_load (reading a partition's mark)
 eventpipe_worker_freshness_seconds                      now - event time at insert, oldest
                                                         event of each batch (histogram)
 eventpipe_worker_consumer_lag{topic,partition}          high-water mark - next offset to ack

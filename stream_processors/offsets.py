@@ -19,8 +19,10 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from clickhouse_driver import Client
+from clickhouse_driver.errors import Error as ClickHouseError
 
 from eventpipe.config import ClickHouseConnection
+from events.errors import SinkUnavailable
 from storage.client import connect
 from storage.schema import quote_identifier
 
@@ -31,7 +33,8 @@ TP = tuple[str, int]  # (topic, partition)
 
 class OffsetStore(Protocol):
     def load(self, tps: list[TP]) -> dict[TP, int]:
-        """The stored mark of each partition that has one. Blocking."""
+        """The stored mark of each partition that has one. Blocking; raises
+        :class:`~events.errors.SinkUnavailable` when the store did not answer."""
 
     def save(self, marks: Mapping[TP, int]) -> None:
         """Record marks (next offset per partition). Blocking; raises on failure."""
@@ -54,12 +57,17 @@ class ClickHouseOffsets:
     def load(self, tps: list[TP]) -> dict[TP, int]:
         if not tps:
             return {}
-        rows = self._client().execute(
-            f"SELECT topic, partition, max(next_offset) FROM {self._table} "
-            "WHERE consumer_group = %(group)s AND topic IN %(topics)s "
-            "GROUP BY topic, partition",
-            {"group": self._group, "topics": tuple({t for t, _ in tps})},
-        )
+        client = self._client()
+        try:
+            rows = client.execute(
+                f"SELECT topic, partition, max(next_offset) FROM {self._table} "
+                "WHERE consumer_group = %(group)s AND topic IN %(topics)s "
+                "GROUP BY topic, partition",
+                {"group": self._group, "topics": tuple({t for t, _ in tps})},
+            )
+        except (ClickHouseError, OSError, EOFError) as exc:
+            client.disconnect()  # the connection state is unknown; start clean next time
+            raise SinkUnavailable(f"reading high-water marks failed: {exc}") from exc
         wanted = set(tps)
         return {(t, p): int(o) for t, p, o in rows if (t, p) in wanted}
 
@@ -85,8 +93,12 @@ class MemoryOffsets:
 
     def __init__(self) -> None:
         self.marks: dict[TP, int] = {}
+        self.fail_next_loads = 0
 
     def load(self, tps: list[TP]) -> dict[TP, int]:
+        if self.fail_next_loads > 0:
+            self.fail_next_loads -= 1
+            raise SinkUnavailable("memory offsets told to fail")
         return {tp: self.marks[tp] for tp in tps if tp in self.marks}
 
     def save(self, marks: Mapping[TP, int]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from storage.rows import to_columns
 from stream_processors.batch import PendingBatch
 from stream_processors.deadletters import DeadLetters
 from stream_processors.metrics import WorkerMetrics
-from stream_processors.offsets import OffsetStore
+from stream_processors.offsets import TP, OffsetStore
 from stream_processors.retry import Backoff, retry_until_done
 from stream_processors.sink import EventSink
 
@@ -89,6 +89,17 @@ class BatchWriter:
             )
             self._observe_insert(batch, time.monotonic() - started)
         await self._save_marks(batch)
+
+    async def load_marks(
+        self, tps: list[TP], deadline: Callable[[], float | None]
+    ) -> Mapping[TP, int]:
+        """The stored high-water marks of ``tps``, retried until ClickHouse answers."""
+        return await retry_until_done(
+            lambda: self._in_thread(self._offsets.load, tps),
+            self._backoff,
+            on_retry=self._on_retry("offsets_load"),
+            deadline=deadline,
+        )
 
     @staticmethod
     def _columns(batch: PendingBatch) -> Sequence[Sequence[Any]]:

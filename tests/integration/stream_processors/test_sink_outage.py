@@ -75,3 +75,37 @@ def test_clickhouse_outage_is_backpressure_not_loss(
     finally:
         client.disconnect()
     assert read_all(conf, dlq_topic(topic)) == [], "valid events must never be dead-lettered"
+
+
+def test_partitions_first_seen_during_an_outage_wait_for_their_marks(
+    conf: dict[str, Any],
+    topic: str,
+    worker_env: dict[str, str],
+    private_clickhouse: PrivateClickHouse,
+) -> None:
+    # A partition's first records need its high-water mark from ClickHouse. With the server
+    # down at that moment the agent used to crash, and the worker consumed nothing more.
+    client = Client.from_url(private_clickhouse.url)
+    migrate(client, capabilities(client), MigrationOptions("marks"))
+    env = worker_env | {
+        "EVENTPIPE_CLICKHOUSE_URL": private_clickhouse.url,
+        "EVENTPIPE_CLICKHOUSE_DATABASE": "marks",
+        "EVENTPIPE_CLICKHOUSE_TIMEOUT": "5",
+        "EVENTPIPE_CLICKHOUSE_CONNECT_TIMEOUT": "1",
+    }
+    lines = make_lines(3_000, seed=7, components=12)
+    with WorkerProcess(env) as worker:
+        worker.wait_assigned()
+        client.disconnect()
+        private_clickhouse.stop()
+        produce(conf, topic, lines, per_record=50)
+        time.sleep(10)
+        assert worker.alive()
+        private_clickhouse.start()
+        wait_for_rows(client, "marks", len(lines), timeout=120)
+        assert worker.terminate() == 0
+        assert "offsets_load" in worker.log()
+    try:
+        assert stored_events(client, "marks") == expected_events([line for _, line in lines])
+    finally:
+        client.disconnect()

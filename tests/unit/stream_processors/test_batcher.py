@@ -57,7 +57,7 @@ def rig(
     )  # fmt: skip
     fatal: list[BaseException] = []
     batcher = Batcher(
-        writer, offsets, InvalidRatioGuard(ratio, 100), metrics, executor,
+        writer, InvalidRatioGuard(ratio, 100), metrics,
         max_rows=max_rows, max_seconds=max_seconds, on_fatal=fatal.append,
     )  # fmt: skip
     return Rig(batcher, sink, dead, offsets, metrics, fatal=fatal)
@@ -120,6 +120,22 @@ async def test_retried_insert_uses_the_same_dedup_token(executor: ThreadPoolExec
     await r.batcher.add(r.stream, events("t", 1, [line(), line()], start=40))
     await r.batcher.written()
     assert r.sink.tokens == ["g|t:1:40-42"]
+
+
+async def test_marks_are_read_again_until_clickhouse_answers(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # A partition's first records need its mark; ClickHouse down then used to crash the
+    # agent. Now it is back-pressure like an insert, and the mark is honoured when read.
+    r = rig(executor, max_rows=2)
+    r.offsets.marks[("t", 2)] = 11
+    r.offsets.fail_next_loads = 4
+    taken = events("t", 2, [line(), line(), line(), line()], start=9)
+    await r.batcher.add(r.stream, taken)
+    await r.batcher.written()
+    assert r.metrics.retries.labels("offsets_load")._value.get() == 4
+    assert len(r.sink.rows) == 2  # offsets 9 and 10 were stored before
+    assert r.stream.acked == taken
 
 
 async def test_dead_letter_outage_holds_the_batch(executor: ThreadPoolExecutor) -> None:
@@ -206,7 +222,7 @@ async def test_next_batch_is_gathered_while_one_is_in_flight(executor: ThreadPoo
         backoff=Backoff(0.001, 0.005), group="g", executor=executor,
     )  # fmt: skip
     batcher = Batcher(
-        writer, offsets, InvalidRatioGuard(1.0, 100), metrics, executor,
+        writer, InvalidRatioGuard(1.0, 100), metrics,
         max_rows=2, max_seconds=60, on_fatal=lambda _e: None,
     )  # fmt: skip
     stream = FakeStream()
