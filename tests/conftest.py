@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -29,3 +31,15 @@ def endpoints() -> Iterator[Endpoints]:
         yield found
     finally:
         stop()
+
+
+@pytest.fixture
+def logger() -> Iterator[logging.Logger]:
+    """A fresh logger of its own (no propagation); its handlers are closed afterwards."""
+    log = logging.getLogger(f"test.{uuid4().hex}")
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    yield log
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()

@@ -61,6 +61,24 @@ def columns_for(events: list[WireEvent]) -> list[Any]:
     )
 
 
+def insert_and_read(
+    client: Client, database: str, events: list[WireEvent]
+) -> dict[str, dict[str, Any]]:
+    """One columnar insert of ``events``, then every stored row as an event, by id."""
+    client.execute(
+        f"INSERT INTO `{database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES",
+        columns_for(events),
+        columnar=True,
+        types_check=False,
+    )
+    rows, types = client.execute(
+        f"SELECT {', '.join(SELECT_COLUMNS)} FROM `{database}`.events", with_column_types=True
+    )
+    names = [t[0] for t in types]
+    stored = (row_to_event(dict(zip(names, r, strict=True))) for r in rows)
+    return {e["event_id"]: e for e in stored}
+
+
 def expected(raw: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     from events import decode
 
@@ -115,21 +133,8 @@ def test_table_columns_equal_the_insert_column_list(
 
 def test_batch_round_trips_through_a_columnar_insert(ch_client: Client, ch_database: str) -> None:
     raw = sample_events(3_000)
-    events = [decode_wire(orjson.dumps(e)) for e in raw]
-    ch_client.execute(
-        f"INSERT INTO `{ch_database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES",
-        columns_for(events),
-        columnar=True,
-        types_check=False,
-    )
-    rows, types = ch_client.execute(
-        f"SELECT {', '.join(SELECT_COLUMNS)} FROM `{ch_database}`.events", with_column_types=True
-    )
-    names = [t[0] for t in types]
-    stored = {
-        e["event_id"]: normalise_ts(e)
-        for e in (row_to_event(dict(zip(names, r, strict=True))) for r in rows)
-    }
+    found = insert_and_read(ch_client, ch_database, [decode_wire(orjson.dumps(e)) for e in raw])
+    stored = {event_id: normalise_ts(e) for event_id, e in found.items()}
     want = {k: normalise_ts(v) for k, v in expected(raw).items()}
     assert len(stored) == len(raw)
     assert stored == want
@@ -159,19 +164,7 @@ def test_what_json_allows_is_stored_exactly(ch_client: Client, ch_database: str)
         event.event_id = uuid.uuid4()
         event.timestamp = 1_700_000_000_000
         events.append(event)
-    ch_client.execute(
-        f"INSERT INTO `{ch_database}`.events ({', '.join(INSERT_COLUMNS)}) VALUES",
-        columns_for(events),
-        columnar=True,
-        types_check=False,
-    )
-    rows, types = ch_client.execute(
-        f"SELECT {', '.join(SELECT_COLUMNS)} FROM `{ch_database}`.events", with_column_types=True
-    )
-    stored = {
-        s["event_id"]: s
-        for s in (row_to_event(dict(zip([t[0] for t in types], r, strict=True))) for r in rows)
-    }
+    stored = insert_and_read(ch_client, ch_database, events)
     first, second, third = (stored[str(e.event_id)] for e in events)
     assert first["data"] == data  # exact: not rounded through a float
     assert second["message"] == "a\x00b"
@@ -212,15 +205,9 @@ def test_same_migrations_run_on_the_current_engine(chdb: ChdbExecutor) -> None:
 
 
 def test_batch_round_trips_on_the_current_engine(chdb: ChdbExecutor) -> None:
-    (version,) = chdb.execute("SELECT version()")[0]
-    caps = Capabilities.for_version(version)
-    db = unique("chdb")
-    migrate(chdb, caps, MigrationOptions(db))
+    _, db = _migrated(chdb)
     raw = sample_events(300)
-    columns = columns_for([decode_wire(orjson.dumps(e)) for e in raw])
-    # chdb has no native protocol: the same columns go as one multi-row VALUES statement.
-    rows = zip(*columns, strict=True)
-    values = ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in rows)
+    values = _values(columns_for([decode_wire(orjson.dumps(e)) for e in raw]))
     chdb.execute(f"INSERT INTO {db}.events ({', '.join(INSERT_COLUMNS)}) VALUES {values}")
     got = chdb.execute(f"SELECT {', '.join(SELECT_COLUMNS)} FROM {db}.events")
     stored = {
@@ -235,16 +222,11 @@ def test_batch_round_trips_on_the_current_engine(chdb: ChdbExecutor) -> None:
 def test_a_batch_over_many_days_is_accepted_on_the_current_engine(chdb: ChdbExecutor) -> None:
     # The table has a partition per day; the current engine refuses an insert touching
     # more than 100 unless told otherwise — every retry of such a batch would fail too.
-    (version,) = chdb.execute("SELECT version()")[0]
-    caps = Capabilities.for_version(version)
-    db = unique("chdb")
-    migrate(chdb, caps, MigrationOptions(db))
+    caps, db = _migrated(chdb)
     raw = sample_events(120)
     for i, event in enumerate(raw):
         event["timestamp"] = 1_600_000_000_000 + i * 86_400_000  # 120 days
-    columns = columns_for([decode_wire(orjson.dumps(e)) for e in raw])
-    rows = zip(*columns, strict=True)
-    values = ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in rows)
+    values = _values(columns_for([decode_wire(orjson.dumps(e)) for e in raw]))
     insert = f"INSERT INTO {db}.events ({', '.join(INSERT_COLUMNS)})"
     with pytest.raises(Exception, match=r"(?i)too many partitions"):
         chdb.execute(f"{insert} VALUES {values}")
@@ -252,6 +234,22 @@ def test_a_batch_over_many_days_is_accepted_on_the_current_engine(chdb: ChdbExec
     clause = ", ".join(f"{name} = {_literal(value)}" for name, value in settings.items())
     chdb.execute(f"{insert} SETTINGS {clause} VALUES {values}")
     assert chdb.execute(f"SELECT count() FROM {db}.events")[0][0] == 120
+
+
+def _migrated(chdb: ChdbExecutor) -> tuple[Capabilities, str]:
+    """The engine's capabilities, and a new database on it with every migration applied."""
+    (version,) = chdb.execute("SELECT version()")[0]
+    caps = Capabilities.for_version(version)
+    db = unique("chdb")
+    migrate(chdb, caps, MigrationOptions(db))
+    return caps, db
+
+
+def _values(columns: list[Any]) -> str:
+    """Insert columns as the rows of a VALUES clause: chdb has no native protocol, so the
+    same columns go as one multi-row statement."""
+    rows = zip(*columns, strict=True)
+    return ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in rows)
 
 
 def _literal(value: Any) -> str:

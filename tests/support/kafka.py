@@ -48,3 +48,15 @@ def read_all(conf: dict[str, Any], topic: str, *, timeout: float = 30.0) -> list
         return sorted(out, key=lambda m: (m.partition(), m.offset()))
     finally:
         consumer.close()
+
+
+def wait_for_records(
+    conf: dict[str, Any], topic: str, n: int, *, timeout: float = 30.0
+) -> list[Message]:
+    """:func:`read_all` once ``topic`` holds at least ``n`` records, or at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    records = read_all(conf, topic)
+    while len(records) < n and time.monotonic() < deadline:
+        time.sleep(0.5)
+        records = read_all(conf, topic)
+    return records

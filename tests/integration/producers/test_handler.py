@@ -5,26 +5,13 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from confluent_kafka import KafkaError
 
 from producers import EventHandler
 from tests.integration.producers.conftest import read_events
-
-
-@pytest.fixture
-def logger() -> Iterator[logging.Logger]:
-    log = logging.getLogger(f"it.{uuid4().hex}")
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    yield log
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-        handler.close()
 
 
 def test_records_and_exceptions_arrive_as_events(

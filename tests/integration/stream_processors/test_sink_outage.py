@@ -34,20 +34,28 @@ def private_clickhouse(tmp_path: Path) -> Iterator[PrivateClickHouse]:
     server.stop()
 
 
+def _on(
+    server: PrivateClickHouse, worker_env: dict[str, str], database: str
+) -> tuple[Client, dict[str, str]]:
+    """A client of ``server`` with ``database`` migrated, and a worker environment for it
+    that notices an outage within seconds."""
+    client = Client.from_url(server.url)
+    migrate(client, capabilities(client), MigrationOptions(database))
+    return client, worker_env | {
+        "EVENTPIPE_CLICKHOUSE_URL": server.url,
+        "EVENTPIPE_CLICKHOUSE_DATABASE": database,
+        "EVENTPIPE_CLICKHOUSE_TIMEOUT": "5",
+        "EVENTPIPE_CLICKHOUSE_CONNECT_TIMEOUT": "1",
+    }
+
+
 def test_clickhouse_outage_is_backpressure_not_loss(
     conf: dict[str, Any],
     topic: str,
     worker_env: dict[str, str],
     private_clickhouse: PrivateClickHouse,
 ) -> None:
-    client = Client.from_url(private_clickhouse.url)
-    migrate(client, capabilities(client), MigrationOptions("outage"))
-    env = worker_env | {
-        "EVENTPIPE_CLICKHOUSE_URL": private_clickhouse.url,
-        "EVENTPIPE_CLICKHOUSE_DATABASE": "outage",
-        "EVENTPIPE_CLICKHOUSE_TIMEOUT": "5",
-        "EVENTPIPE_CLICKHOUSE_CONNECT_TIMEOUT": "1",
-    }
+    client, env = _on(private_clickhouse, worker_env, "outage")
     lines = make_lines(24_000, seed=6, components=12)
     chunks = [lines[i : i + 1_000] for i in range(0, len(lines), 1_000)]
 
@@ -85,14 +93,7 @@ def test_partitions_first_seen_during_an_outage_wait_for_their_marks(
 ) -> None:
     # A partition's first records need its high-water mark from ClickHouse. With the server
     # down at that moment the agent used to crash, and the worker consumed nothing more.
-    client = Client.from_url(private_clickhouse.url)
-    migrate(client, capabilities(client), MigrationOptions("marks"))
-    env = worker_env | {
-        "EVENTPIPE_CLICKHOUSE_URL": private_clickhouse.url,
-        "EVENTPIPE_CLICKHOUSE_DATABASE": "marks",
-        "EVENTPIPE_CLICKHOUSE_TIMEOUT": "5",
-        "EVENTPIPE_CLICKHOUSE_CONNECT_TIMEOUT": "1",
-    }
+    client, env = _on(private_clickhouse, worker_env, "marks")
     lines = make_lines(3_000, seed=7, components=12)
     with WorkerProcess(env) as worker:
         worker.wait_assigned()

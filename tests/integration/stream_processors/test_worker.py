@@ -10,11 +10,11 @@ from typing import Any
 import msgspec
 import orjson
 from clickhouse_driver import Client
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from events.limits import MAX_LETTER_BYTES, MAX_MESSAGE_CHARS
-from events.topics import dlq_topic
-from tests.support.kafka import read_all
+from events.topics import H_CODE, H_FIELD, H_LINE, H_OFFSET, H_PARTITION, dlq_topic
+from tests.support.kafka import read_all, wait_for_records
 from tests.support.pipeline import (
     WorkerProcess,
     expected_events,
@@ -29,6 +29,18 @@ from tests.support.pipeline import (
 def assert_exactly(client: Client, database: str, lines: list[tuple[str, bytes]]) -> None:
     want = expected_events([line for _, line in lines])
     assert stored_events(client, database) == want
+
+
+def why(letter: Message) -> tuple[bytes, str, str]:
+    """A dead letter's line, reason code and field."""
+    headers = dict(letter.headers() or [])
+    return letter.value() or b"", headers[H_CODE].decode(), headers[H_FIELD].decode()
+
+
+def where_from(letter: Message) -> tuple[int, int, int]:
+    """A dead letter's source partition, offset and line."""
+    headers = dict(letter.headers() or [])
+    return int(headers[H_PARTITION]), int(headers[H_OFFSET]), int(headers[H_LINE])
 
 
 def test_packed_and_single_records_arrive_exactly_once(
@@ -78,28 +90,14 @@ def test_malformed_lines_are_dead_lettered_with_reason_and_place(
     placed = produce(conf, topic, lines, per_record=50)
     with WorkerProcess(worker_env) as worker:
         wait_for_rows(ch_client, ch_database, len(good))
-        deadline = time.monotonic() + 30
-        letters = read_all(conf, dlq_topic(topic))
-        while len(letters) < len(bad_expected) and time.monotonic() < deadline:
-            time.sleep(0.5)
-            letters = read_all(conf, dlq_topic(topic))
+        letters = wait_for_records(conf, dlq_topic(topic), len(bad_expected))
         worker.terminate()
     assert_exactly(ch_client, ch_database, good)
     # Where each bad line sits: (partition, offset, line) from the records as produced.
     where = []
     for partition, offset, count in placed:
         where.extend((partition, offset, number) for number in range(1, count + 1))
-    got = sorted(
-        (
-            m.value(),
-            dict(m.headers())["eventpipe.reason.code"].decode(),
-            dict(m.headers())["eventpipe.reason.field"].decode(),
-            int(dict(m.headers())["eventpipe.source.partition"]),
-            int(dict(m.headers())["eventpipe.source.offset"]),
-            int(dict(m.headers())["eventpipe.source.line"]),
-        )
-        for m in letters
-    )
+    got = sorted((*why(m), *where_from(m)) for m in letters)
     want = sorted((raw, code, field, *where[index]) for raw, code, field, index in bad_expected)
     assert got == want
     assert all(dict(m.headers())["eventpipe.source.topic"].decode() == topic for m in letters)
@@ -141,22 +139,11 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
     produce(conf, topic, lines, per_record=40)
     with WorkerProcess(worker_env) as worker:
         wait_for_rows(ch_client, ch_database, len(good) + len(edge_valid))
-        deadline = time.monotonic() + 30
-        letters = read_all(conf, dlq_topic(topic))
-        while len(letters) < len(edge_bad) and time.monotonic() < deadline:
-            time.sleep(0.5)
-            letters = read_all(conf, dlq_topic(topic))
+        letters = wait_for_records(conf, dlq_topic(topic), len(edge_bad))
         assert worker.alive()
         assert worker.terminate() == 0
     assert_exactly(ch_client, ch_database, good + [(component, raw) for raw in edge_valid])
-    got = sorted(
-        (
-            m.value(),
-            dict(m.headers())["eventpipe.reason.code"].decode(),
-            dict(m.headers())["eventpipe.reason.field"].decode(),
-        )
-        for m in letters
-    )
+    got = sorted(why(m) for m in letters)
     cut = [(raw[:MAX_LETTER_BYTES], code, field) for raw, code, field in edge_bad]
     assert got == sorted(cut)
     sizes = {dict(m.headers()).get("eventpipe.raw.truncated_from") for m in letters}

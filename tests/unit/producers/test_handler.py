@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from uuid import uuid4
 
 import pytest
 
@@ -12,17 +10,6 @@ from events.wire import validate_wire
 from producers import EventHandler, EventProducer, MemoryKafka
 from producers.records import record_event, severity_of
 from tests.unit.producers.conftest import Factory, delivered, settings
-
-
-@pytest.fixture
-def logger() -> Iterator[logging.Logger]:
-    log = logging.getLogger(f"app.{uuid4().hex}")
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    yield log
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-        handler.close()
 
 
 def make_record(message: str = "hello %s", *args: object, **extra: object) -> logging.LogRecord:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
@@ -103,17 +101,6 @@ def test_an_exception_whose_str_raises_is_still_reported(
 
 
 # -- the logging handler --------------------------------------------------------------------
-
-
-@pytest.fixture
-def logger() -> Iterator[logging.Logger]:
-    log = logging.getLogger(f"app.{uuid4().hex}")
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    yield log
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-        handler.close()
 
 
 class Unprintable:
