@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import os
 import signal
+import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,14 +26,33 @@ from rich.table import Table
 
 from eventpipe.logs import configure, get_logger
 from eventpipe.startup import StartupFailed, wait_for_topic
+from producers.errors import ProducerError
 from producers.settings import SimulatorSettings
 from producers.simulator.run import SimulationProgress, SimulationSummary, run_simulation
 
 __all__ = ["register"]
 
-console = Console(stderr=True)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich's default exits with status 1; the simulation goes on without output instead
+        # (its exit status still says whether everything was delivered).
+        self.quiet = True
+        _silence_stderr()
+
+
+console = _Console(stderr=True)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # finish cleanly: close, deliver, summarise
 _LOG_EVERY = 10.0  # seconds between progress lines with --quiet
+_OPTIONS = {  # settings field → the option that sets it, to name it in errors
+    "simulate_rate": "--rate",
+    "simulate_duration": "--duration",
+    "simulate_count": "--count",
+    "simulate_services": "--services",
+    "simulate_seed": "--seed",
+    "simulate_bursts": "--bursts",
+    "topic": "--topic",
+}
 
 
 def simulate(
@@ -54,19 +79,77 @@ def simulate(
         "simulate_bursts": bursts,
         "topic": topic,
     }
-    settings = SimulatorSettings(**{k: v for k, v in given.items() if v is not None})
+    settings = _settings(given)
     configure(settings, service="simulator")
     _wait_for_topic(settings, wait)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
     try:
         summary = _logging_progress(settings, stop) if quiet else _with_progress(settings, stop)
+    except ProducerError as exc:  # the producer failed for good: no summary to print
+        _say(f"[red]simulation failed: {exc}[/red]")
+        raise typer.Exit(1) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    _print_summary(settings, summary)
-    if summary.producer.failed:
+    _say(lambda: _print_summary(settings, summary))
+    if summary.error is not None:
+        _say(f"[red]stopped early: {summary.error}[/red]")
+    if summary.producer.failed or summary.error is not None:
         raise typer.Exit(1)
+
+
+def _settings(given: dict[str, Any]) -> SimulatorSettings:
+    """The settings, or a one-line error per bad option (or variable) and exit status 2."""
+    try:
+        settings = SimulatorSettings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            _say(f"[red]{_named(field, given)}: {error['msg']}[/red]")
+        raise typer.Exit(2) from None
+    if not math.isfinite(settings.simulate_rate):
+        named = _named("simulate_rate", given)
+        _say(f"[red]{named}: should be a finite number of events per second[/red]")
+        raise typer.Exit(2)
+    return settings
+
+
+def _named(field: str, given: dict[str, Any]) -> str:
+    """The option that set ``field``, else its environment variable."""
+    return _OPTIONS[field] if given.get(field) is not None else f"EVENTPIPE_{field.upper()}"
+
+
+def _say(what: str | Callable[[], None]) -> None:
+    """Print to the terminal, or do nothing once it has gone (a closed pipe): the run goes
+    on and its exit status still says whether everything was delivered."""
+    with _output_may_be_gone():
+        if isinstance(what, str):
+            console.print(what)
+        else:
+            what()
+
+
+@contextmanager
+def _output_may_be_gone() -> Iterator[None]:
+    try:
+        yield
+    except (OSError, ValueError) as exc:  # a closed pipe, a closed descriptor, a hang-up
+        if isinstance(exc, ValueError) and not sys.stderr.closed:
+            raise  # not "I/O operation on closed file"
+        console.quiet = True
+        _silence_stderr()
+
+
+def _silence_stderr() -> None:
+    """Further writes (logs, the interpreter's last flush) go nowhere instead of failing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stderr.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _wait_for_topic(settings: SimulatorSettings, wait: float) -> None:
@@ -103,13 +186,19 @@ def _with_progress(settings: SimulatorSettings, stop: threading.Event) -> Simula
         TextColumn("[cyan]{task.fields[rate]:>10,.0f} events/s"),
         TimeElapsedColumn(),
     ]
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("simulate", total=total, phase="starting", emitted=0, rate=0.0)
+    progress = Progress(*columns, console=console, transient=False)
+    task = progress.add_task("simulate", total=total, phase="starting", emitted=0, rate=0.0)
 
-        def show(update: SimulationProgress) -> None:
-            _show(progress, task, settings, update)
+    def show(update: SimulationProgress) -> None:
+        _show(progress, task, settings, update)
 
+    with _output_may_be_gone():
+        progress.start()
+    try:
         return run_simulation(settings, on_progress=show, stop=stop)
+    finally:
+        with _output_may_be_gone():
+            progress.stop()  # prints the bar's last state: the terminal may be gone by now
 
 
 def _show(

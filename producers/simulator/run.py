@@ -8,14 +8,16 @@ terminal (the caller stops it by setting ``stop``).
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic, sleep
-from typing import Final
+from typing import Any, Final
 
 from producers.client import EventProducer
 from producers.delivery import ProducerStats
+from producers.errors import QueueFull
 from producers.settings import SimulatorSettings
 from producers.simulator.catalogue import service
 from producers.simulator.generate import EventPool
@@ -43,6 +45,9 @@ class SimulationSummary:
     by_kind: dict[str, int]
     by_severity: dict[str, int]
     producer: ProducerStats  #: after the final flush
+    #: Why the run stopped early (Kafka could not keep up: the queue stayed full), else None.
+    #: The counts above are still exactly the events the producer accepted.
+    error: str | None = None
 
     @property
     def rate(self) -> float:
@@ -61,9 +66,13 @@ def run_simulation(
     """Emit simulated events until the count or duration is reached, or ``stop`` is set.
 
     Blocks. Uses ``producer`` when given (and leaves it open, flushed), else opens and closes
-    its own. Raises what the producer raises (``QueueFull`` when Kafka cannot keep up for
-    ``producer_block_timeout`` seconds, ``FlushTimeout`` when it cannot deliver).
+    its own. When Kafka cannot keep up for ``producer_block_timeout`` seconds (``QueueFull``)
+    the run stops there: what was accepted is still delivered and summarised, and the
+    summary's ``error`` says why. Raises what else the producer raises (``FlushTimeout``,
+    ``ProducerFailed``), and ``ValueError`` for a rate that is not a finite number.
     """
+    if not math.isfinite(settings.simulate_rate) or settings.simulate_rate <= 0:
+        raise ValueError(f"simulate_rate must be a positive number, not {settings.simulate_rate}")
     pool = EventPool(
         [service(name) for name in settings.simulate_services],
         seed=settings.simulate_seed,
@@ -77,7 +86,7 @@ def run_simulation(
     own = producer is None
     active = EventProducer(settings) if producer is None else producer
     try:
-        emitted, seconds = _drive(
+        run = _drive(
             active, pool, schedule, settings, stop or threading.Event(), on_progress, report_every
         )
     finally:
@@ -86,13 +95,55 @@ def run_simulation(
     if not own:
         active.flush()
     return SimulationSummary(
-        emitted=emitted,
-        seconds=seconds,
-        by_service=dict(pool.counts(emitted, "component")),
-        by_kind=dict(pool.counts(emitted, "kind")),
-        by_severity=dict(pool.counts(emitted, "severity")),
+        emitted=run.emitted,
+        seconds=run.seconds,
+        by_service=run.counts(pool, "component"),
+        by_kind=run.counts(pool, "kind"),
+        by_severity=run.counts(pool, "severity"),
         producer=active.stats(),
+        error=run.error,
     )
+
+
+@dataclass(frozen=True)
+class _Run:
+    replayed: int  #: the first ``replayed`` events of the pool's cycle were all accepted ...
+    partial: list[dict[str, Any]]  #: ... and then these of a batch the queue cut short
+    seconds: float
+    error: str | None
+
+    @property
+    def emitted(self) -> int:
+        return self.replayed + len(self.partial)
+
+    def counts(self, pool: EventPool, key: str) -> dict[str, int]:
+        counts = pool.counts(self.replayed, key)
+        counts.update(str(event.get(key)) for event in self.partial)
+        return dict(counts)
+
+
+def _emit_batch(producer: EventProducer, batch: list[dict[str, Any]]) -> None:
+    """Emit ``batch``, or raise :class:`_CutShort` with the events accepted before the queue
+    stayed full. One ``emit_many`` per component: ``QueueFull`` then says how many of that
+    component's events (a prefix) were accepted, so the summary counts exactly what was sent.
+    """
+    by_component: dict[str, list[dict[str, Any]]] = {}
+    for event in batch:
+        by_component.setdefault(event["component"], []).append(event)
+    accepted: list[dict[str, Any]] = []
+    for events in by_component.values():
+        try:
+            producer.emit_many(events)
+        except QueueFull as exc:
+            raise _CutShort([*accepted, *events[: len(exc.accepted)]], str(exc)) from None
+        accepted.extend(events)
+
+
+class _CutShort(Exception):
+    def __init__(self, accepted: list[dict[str, Any]], reason: str) -> None:
+        super().__init__(reason)
+        self.accepted = accepted
+        self.reason = reason
 
 
 def _drive(
@@ -103,32 +154,43 @@ def _drive(
     stop: threading.Event,
     on_progress: Callable[[SimulationProgress], None] | None,
     report_every: float,
-) -> tuple[int, float]:
-    emit_many = producer.emit_many
+) -> _Run:
     events = itertools.cycle(pool.events)
     limit = settings.simulate_count
     duration = settings.simulate_duration
     emitted = reported = 0
     start = last_report = monotonic()
-    while not stop.is_set():
+    while not stop.is_set() and emitted != limit:
         now = monotonic()
         elapsed = now - start
-        if (duration is not None and elapsed >= duration) or emitted == limit:
+        ended = duration is not None and elapsed >= duration
+        if duration is not None and ended:
+            elapsed = duration  # emit what was due by the end, then stop
+        due = _due(schedule, elapsed, emitted, limit)
+        if due > 0:
+            batch = list(itertools.islice(events, due))
+            try:
+                _emit_batch(producer, batch)
+            except _CutShort as cut:
+                return _Run(emitted, cut.accepted, monotonic() - start, cut.reason)
+            emitted += due
+        if ended:
             break
-        due = int(schedule.due(elapsed)) - emitted
-        if limit is not None:
-            due = min(due, limit - emitted)
-        if due <= 0:
-            sleep(_TICK)
-            continue
-        batch = min(due, _BATCH)
-        emit_many(list(itertools.islice(events, batch)))
-        emitted += batch
         if on_progress is not None and now - last_report >= report_every:
             rate = (emitted - reported) / max(now - last_report, 1e-9)
-            on_progress(SimulationProgress(emitted, elapsed, rate, schedule.phase(elapsed)))
+            on_progress(SimulationProgress(emitted, now - start, rate, schedule.phase(elapsed)))
             reported, last_report = emitted, now
+        if due <= 0:
+            sleep(_TICK)
     seconds = monotonic() - start
     if on_progress is not None:
         on_progress(SimulationProgress(emitted, seconds, emitted / max(seconds, 1e-9), "done"))
-    return emitted, seconds
+    return _Run(emitted, [], seconds, None)
+
+
+def _due(schedule: Schedule, elapsed: float, emitted: int, limit: int | None) -> int:
+    """Events to emit now: behind the schedule, within the count, at most one batch."""
+    behind = schedule.due(elapsed) - emitted  # a float: infinite for absurd rates
+    if limit is not None:
+        behind = min(behind, limit - emitted)
+    return int(min(behind, _BATCH)) if behind >= 1 else 0
