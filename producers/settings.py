@@ -109,7 +109,10 @@ class SimulatorSettings(ProducerSettings):
         description="Simulated services, comma separated; unknown names get a generic catalogue.",
     )
     simulate_rate: float = Field(
-        default=200.0, gt=0, description="Target events per second, all services together."
+        default=200.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Target events per second, all services together.",
     )
     simulate_bursts: bool = Field(
         default=False,
@@ -125,7 +128,10 @@ class SimulatorSettings(ProducerSettings):
         "and times): generating costs more than producing.",
     )
     simulate_duration: float | None = Field(
-        default=None, gt=0, description="Stop after this many seconds (no limit when unset)."
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Stop after this many seconds (no limit when unset).",
     )
     simulate_count: int | None = Field(
         default=None, ge=1, description="Stop after this many events (no limit when unset)."

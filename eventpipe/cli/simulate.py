@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import sys
@@ -108,10 +107,6 @@ def _settings(given: dict[str, Any]) -> SimulatorSettings:
             field = str(error["loc"][0]) if error["loc"] else ""
             _say(f"[red]{_named(field, given)}: {error['msg']}[/red]")
         raise typer.Exit(2) from None
-    if not math.isfinite(settings.simulate_rate):
-        named = _named("simulate_rate", given)
-        _say(f"[red]{named}: should be a finite number of events per second[/red]")
-        raise typer.Exit(2)
     return settings
 
 

@@ -8,7 +8,6 @@ terminal (the caller stops it by setting ``stop``).
 from __future__ import annotations
 
 import itertools
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,10 +68,8 @@ def run_simulation(
     its own. When Kafka cannot keep up for ``producer_block_timeout`` seconds (``QueueFull``)
     the run stops there: what was accepted is still delivered and summarised, and the
     summary's ``error`` says why. Raises what else the producer raises (``FlushTimeout``,
-    ``ProducerFailed``), and ``ValueError`` for a rate that is not a finite number.
+    ``ProducerFailed``).
     """
-    if not math.isfinite(settings.simulate_rate) or settings.simulate_rate <= 0:
-        raise ValueError(f"simulate_rate must be a positive number, not {settings.simulate_rate}")
     pool = EventPool(
         [service(name) for name in settings.simulate_services],
         seed=settings.simulate_seed,
