@@ -10,8 +10,9 @@ generated from these classes (``eventpipe config-docs``) and a test fails when i
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.topics import DEFAULT_INGEST_TOPIC
@@ -22,7 +23,34 @@ __all__ = [
     "KafkaConnection",
     "LogSettings",
     "PostgresConnection",
+    "settings_problem",
 ]
+
+_PREFIX = "EVENTPIPE_"
+_SECRET_WORDS = ("password", "token", "dsn", "secret", "url")  # a URL may hold a password
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One message naming every wrong setting by its environment variable.
+
+    ``loc`` is the field (``topic`` ↔ ``EVENTPIPE_TOPIC``) or, for a field read through an
+    alias, the variable itself. Values of secrets are never repeated.
+    """
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        variable = name if name.isupper() else _PREFIX + name.upper()
+        message = error["msg"].removeprefix("Value error, ")
+        text = f"{variable}: {message}"
+        value = error.get("input")
+        if (
+            error["type"] != "missing"
+            and isinstance(value, str | int | float)
+            and not any(word in name.lower() for word in _SECRET_WORDS)
+        ):
+            text += f" (got {value!r})"
+        lines.append(text)
+    return "invalid setting " + "; ".join(lines)
 
 
 class BaseServiceSettings(BaseSettings):
@@ -66,6 +94,18 @@ class KafkaConnection(BaseServiceSettings):
         description="Ingest topic; dead letters go to <topic>.dlq.",
     )
 
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap(cls, value: str) -> str:
+        servers = [server.strip() for server in value.split(",")]
+        for server in servers:
+            if not server or any(c.isspace() for c in server):
+                raise ValueError("expected host:port[,host:port...]")
+            port = server.rpartition(":")[2]
+            if port.isdigit() and not 0 < int(port) < 65536:
+                raise ValueError(f"port {port} of {server} is not in 1..65535")
+        return ",".join(servers)
+
     def librdkafka_security(self) -> dict[str, str]:
         """confluent-kafka configuration for the connection and its security."""
         conf = {
@@ -95,16 +135,36 @@ class ClickHouseConnection(BaseServiceSettings):
         description="Database holding the events table.",
     )
     clickhouse_connect_timeout: float = Field(
-        default=5.0, gt=0, description="Seconds to wait for a connection."
+        default=5.0, gt=0, allow_inf_nan=False, description="Seconds to wait for a connection."
     )
     clickhouse_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds to wait for one query or insert."
+        default=60.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds to wait for one query or insert.",
     )
     retention_days: int = Field(
         default=0,
         ge=0,
         description="Delete events older than this many days (TTL; servers >= 20.1). 0 keeps all.",
     )
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _native_url(cls, value: str) -> str:
+        url = urlsplit(value)
+        if url.scheme not in {"clickhouse", "clickhouses"}:
+            raise ValueError(
+                "expected clickhouse://user@host:port/database (the native protocol, "
+                "clickhouses:// for TLS)"
+            )
+        try:
+            url.port  # noqa: B018 (raises for a port out of range)
+        except ValueError as exc:
+            raise ValueError(f"bad port: {exc}") from None
+        if not url.hostname:
+            raise ValueError("the URL names no host")
+        return value
 
 
 class PostgresConnection(BaseServiceSettings):

@@ -8,6 +8,7 @@ component lands in one partition whichever client wrote it. (confluent-kafka's o
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,15 +18,18 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 __all__ = [
+    "LIBRDKAFKA_LOGGER",
     "PARTITIONER",
     "TopicDescription",
     "TopicSpec",
+    "admin_client",
     "describe_topics",
     "durable_producer_config",
     "ensure_topics",
 ]
 
 PARTITIONER = "murmur2_random"
+LIBRDKAFKA_LOGGER = "librdkafka"
 
 
 def durable_producer_config(conf: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
@@ -58,8 +62,18 @@ class TopicDescription:
     replication: int
 
 
+def admin_client(conf: Mapping[str, Any]) -> AdminClient:
+    """An admin client whose librdkafka log lines go to Python logging, not raw to stderr."""
+    return _admin(conf)
+
+
 def _admin(conf: Mapping[str, Any]) -> AdminClient:
-    return AdminClient({**conf, "socket.timeout.ms": 10_000})
+    # librdkafka's own log lines ("%3|...|FAIL|...") would go straight to stderr, breaking
+    # the one-JSON-object-per-line logs; routed to Python logging instead. An admin client
+    # is never polled, so they stay queued: its failures arrive as KafkaExceptions.
+    config: dict[str, Any] = {**conf, "socket.timeout.ms": 10_000}
+    config["logger"] = logging.getLogger(LIBRDKAFKA_LOGGER)
+    return AdminClient(config)
 
 
 def ensure_topics(

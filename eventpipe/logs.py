@@ -12,12 +12,37 @@ import sys
 from typing import Any
 
 import structlog
+from structlog.typing import EventDict
 
 from eventpipe.config import LogSettings
+from eventpipe.kafka import LIBRDKAFKA_LOGGER
 
 __all__ = ["configure", "get_logger"]
 
-_LIBRARIES = ("faust", "mode", "aiokafka", "uvicorn", "kafka", "clickhouse_driver")
+_LIBRARIES = (
+    "faust", "mode", "aiokafka", "uvicorn", "kafka", "clickhouse_driver", LIBRDKAFKA_LOGGER,
+)  # fmt: skip
+
+
+def _brief_library_warnings(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    """A library's warning carries its exception as one ``error`` field, not a traceback.
+
+    clickhouse_driver, for one, warns with the whole traceback on every failed connection
+    attempt; the retry that follows and our own error say what matters. Errors keep theirs.
+    """
+    record = event.get("_record")
+    exc_info = event.get("exc_info")
+    if (
+        isinstance(record, logging.LogRecord)
+        and record.levelno < logging.ERROR
+        and isinstance(exc_info, tuple)
+        and exc_info[1] is not None
+    ):
+        del event["exc_info"]
+        event["error"] = f"{type(exc_info[1]).__name__}: {exc_info[1]}"
+    return event
+
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -46,7 +71,7 @@ def configure(settings: LogSettings, *, service: str) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED,
+        foreign_pre_chain=[*_SHARED, _brief_library_warnings],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             *exc,

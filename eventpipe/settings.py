@@ -23,7 +23,10 @@ class AdminSettings(KafkaConnection, ClickHouseConnection, LogSettings):
         default=720, ge=1, description="retention.ms of the dead-letter topic, in hours."
     )
     startup_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds to wait for Kafka/ClickHouse when starting."
+        default=60.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds to wait for Kafka/ClickHouse when starting.",
     )
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
-from eventpipe.config import KafkaConnection
+from clickhouse_driver.errors import Error as ClickHouseError
+from confluent_kafka import KafkaError, KafkaException
+
+from eventpipe.config import ClickHouseConnection, KafkaConnection
 from eventpipe.kafka import describe_topics
 from events.errors import FatalError
 
-__all__ = ["StartupFailed", "wait_for_topic"]
+__all__ = ["StartupFailed", "naming_the_service", "require_topics", "wait_for_topic"]
 
 
 class StartupFailed(FatalError):
@@ -32,3 +38,39 @@ def wait_for_topic(settings: KafkaConnection, timeout: float) -> None:
         if time.monotonic() >= deadline:
             raise StartupFailed(problem)
         time.sleep(0.5)
+
+
+def require_topics(settings: KafkaConnection, names: list[str], *, timeout: float = 10.0) -> None:
+    """Raise :class:`StartupFailed` naming the topics of ``names`` that do not exist."""
+    with naming_the_service(kafka=settings):
+        found = {
+            t.name for t in describe_topics(settings.librdkafka_security(), names, timeout=timeout)
+        }
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise StartupFailed(
+            f"topic {', '.join(missing)} does not exist on Kafka at {settings.kafka_bootstrap}"
+        )
+
+
+@contextmanager
+def naming_the_service(
+    *, kafka: KafkaConnection | None = None, clickhouse: ClickHouseConnection | None = None
+) -> Iterator[None]:
+    """Turn a client library's error into :class:`StartupFailed` naming the service and its
+    address (never a password), for one-shot commands that talk to it once."""
+    try:
+        yield
+    except KafkaException as exc:
+        if kafka is None:
+            raise
+        error = exc.args[0] if exc.args else None
+        text = error.str() if isinstance(error, KafkaError) else str(exc)
+        raise StartupFailed(f"Kafka at {kafka.kafka_bootstrap}: {text}") from exc
+    except (ClickHouseError, OSError, EOFError) as exc:
+        if clickhouse is None:
+            raise
+        url = urlsplit(clickhouse.clickhouse_url)
+        where = f"{url.hostname}:{url.port or (9440 if url.scheme == 'clickhouses' else 9000)}"
+        text = str(exc).strip() or type(exc).__name__
+        raise StartupFailed(f"ClickHouse at {where}: {text}") from exc

@@ -2,16 +2,30 @@
 
 Every module in this package that defines ``register(app)`` adds its commands; there is no
 central list to edit when a service gains a command.
+
+A command that fails for a reason an operator can fix — a wrong setting, a service that is
+not reachable, a topic that does not exist — ends with one line on stderr naming the
+problem and a non-zero exit status (2 for settings, 1 otherwise), never a traceback.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
 import typer
+from clickhouse_driver.errors import Error as ClickHouseError
+from confluent_kafka import KafkaException
+from pydantic import ValidationError
 
-__all__ = ["app", "main"]
+from eventpipe.config import settings_problem
+from events.errors import FatalError
+
+__all__ = ["EXIT_FAILED", "EXIT_SETTINGS", "app", "main"]
+
+EXIT_FAILED = 1
+EXIT_SETTINGS = 2
 
 app = typer.Typer(
     name="eventpipe",
@@ -28,4 +42,20 @@ for _module in pkgutil.iter_modules(__path__):
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ValidationError as exc:
+        _fail(settings_problem(exc), EXIT_SETTINGS)
+    except FatalError as exc:  # StartupFailed and the like: the message says it all
+        _fail(str(exc), EXIT_FAILED)
+    except KafkaException as exc:
+        _fail(f"Kafka: {exc.args[0].str() if exc.args else exc}", EXIT_FAILED)
+    except ClickHouseError as exc:
+        _fail(f"ClickHouse: {exc}", EXIT_FAILED)
+    except TimeoutError as exc:
+        _fail(f"timed out: {exc}", EXIT_FAILED)
+
+
+def _fail(message: str, status: int) -> None:
+    print(f"eventpipe: {message}", file=sys.stderr)
+    raise SystemExit(status)

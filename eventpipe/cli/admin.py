@@ -11,7 +11,9 @@ from rich.table import Table
 
 from eventpipe.admin import apply_migrations, create_pipeline_topics, refresh_rollups
 from eventpipe.kafka import describe_topics
+from eventpipe.logs import configure
 from eventpipe.settings import AdminSettings
+from eventpipe.startup import StartupFailed, naming_the_service
 
 __all__ = ["register"]
 
@@ -55,7 +57,8 @@ topics = typer.Typer(help="Create or describe the pipeline's Kafka topics.")
 def topics_create() -> None:
     """Create the ingest topic and its dead-letter topic when missing (idempotent)."""
     settings = AdminSettings()
-    created = create_pipeline_topics(settings)
+    with naming_the_service(kafka=settings):
+        created = create_pipeline_topics(settings)
     console.print(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
 
 
@@ -64,9 +67,19 @@ def topics_describe(
     names: list[str] = typer.Argument(None, help="Topics to describe; all when omitted."),
 ) -> None:
     """Partition and replica counts of the topics."""
+    from eventpipe.cli.ops import interruptible
+
     settings = AdminSettings()
+    interruptible()
+    with naming_the_service(kafka=settings):
+        found = describe_topics(settings.librdkafka_security(), names or None)
+    missing = sorted(set(names or ()) - {topic.name for topic in found})
+    if missing:
+        raise StartupFailed(
+            f"topic {', '.join(missing)} does not exist on Kafka at {settings.kafka_bootstrap}"
+        )
     table = Table("topic", "partitions", "replication")
-    for topic in describe_topics(settings.librdkafka_security(), names or None):
+    for topic in found:
         table.add_row(topic.name, str(topic.partitions), str(topic.replication))
     Console().print(table)
 
@@ -74,9 +87,11 @@ def topics_describe(
 def migrate() -> None:
     """Apply pending ClickHouse migrations (idempotent); print what was applied."""
     settings = AdminSettings()
-    version, applied = apply_migrations(
-        settings, on_apply=lambda m: console.print(f"applying {m.version:04d} {m.name}")
-    )
+    configure(settings, service="migrate")
+    with naming_the_service(clickhouse=settings):
+        version, applied = apply_migrations(
+            settings, on_apply=lambda m: console.print(f"applying {m.version:04d} {m.name}")
+        )
     summary = ", ".join(map(str, applied)) if applied else "none (up to date)"
     console.print(
         f"ClickHouse {version}: database {settings.clickhouse_database}, applied {summary}"
@@ -85,7 +100,10 @@ def migrate() -> None:
 
 def rollup() -> None:
     """Roll up settled, ended days for /v1/stats now (workers do it every minute)."""
-    report = refresh_rollups(AdminSettings())
+    settings = AdminSettings()
+    configure(settings, service="rollup")
+    with naming_the_service(clickhouse=settings):
+        report = refresh_rollups(settings)
     rolled = ", ".join(report.rolled_up) or "nothing new"
     console.print(f"rolled up: {rolled}; removed rows of {len(report.removed)} merged part(s)")
 

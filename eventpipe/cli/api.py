@@ -16,13 +16,11 @@ def api(
     from query_api.server import serve
     from query_api.settings import ApiSettings
 
-    settings = ApiSettings()
-    serve(
-        settings,
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        workers=workers or settings.api_workers,
-    )
+    given = {"api_host": host, "api_port": port, "api_workers": workers}
+    # Through the model, so an option is checked like its variable (a port out of range,
+    # 0 workers) instead of being ignored for being falsy or failing deep in uvicorn.
+    settings = ApiSettings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+    serve(settings, host=settings.api_host, port=settings.api_port, workers=settings.api_workers)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -11,8 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from eventpipe.ops.dlq import as_json, count_letters, read_letters, replay_letters
-from eventpipe.ops.lag import groups_reading, measure_lag
+from eventpipe.ops.lag import consumer_groups, groups_reading, measure_lag
 from eventpipe.settings import AdminSettings
+from eventpipe.startup import StartupFailed, naming_the_service, require_topics
 from events.topics import dlq_topic
 
 __all__ = ["register"]
@@ -31,11 +33,22 @@ def lag(
     settings = AdminSettings()
     conf = settings.librdkafka_security()
     name = topic or settings.topic
-    groups = group or groups_reading(conf, name)
-    if not groups:
-        err.print(f"no consumer group has committed offsets for {name}")
-        raise typer.Exit(1)
-    for report in measure_lag(conf, name, groups):
+    interruptible()
+    require_topics(settings, [name])
+    with naming_the_service(kafka=settings):
+        reading = groups_reading(conf, name)
+        unknown = sorted(set(group or ()) - set(consumer_groups(conf)))
+        if unknown:
+            raise StartupFailed(
+                f"consumer group {', '.join(unknown)} not known to Kafka; groups reading {name}: "
+                + (", ".join(reading) or "none")
+            )
+        groups = group or reading
+        if not groups:
+            err.print(f"no consumer group has committed offsets for {name}")
+            raise typer.Exit(1)
+        reports = measure_lag(conf, name, groups)
+    for report in reports:
         table = Table(
             "partition", "committed", "high-water", "lag", title=f"{report.group} on {name}"
         )
@@ -63,9 +76,12 @@ def dlq_count(
 ) -> None:
     """How many dead letters the topic holds now."""
     settings = AdminSettings()
-    counts = count_letters(
-        settings.librdkafka_security(), dlq_topic(settings.topic), by_reason=by_reason
-    )
+    interruptible()
+    require_topics(settings, [dlq_topic(settings.topic)])
+    with naming_the_service(kafka=settings):
+        counts = count_letters(
+            settings.librdkafka_security(), dlq_topic(settings.topic), by_reason=by_reason
+        )
     table = Table("reason", "letters")
     for key, value in sorted(counts.items(), key=lambda kv: (kv[0] != "total", kv[0])):
         table.add_row(key, str(value))
@@ -82,9 +98,12 @@ def dlq_show(
 ) -> None:
     """Show dead letters, oldest first: why, where from, and the original line."""
     settings = AdminSettings()
-    letters = read_letters(
-        settings.librdkafka_security(), dlq_topic(settings.topic), limit=limit, reason=reason
-    )
+    interruptible()
+    require_topics(settings, [dlq_topic(settings.topic)])
+    with naming_the_service(kafka=settings):
+        letters = read_letters(
+            settings.librdkafka_security(), dlq_topic(settings.topic), limit=limit, reason=reason
+        )
     if json_lines:
         for letter in letters:
             sys.stdout.buffer.write(as_json(letter) + b"\n")
@@ -114,13 +133,17 @@ def dlq_replay(
     Raw lines of the access-log front door are not events and are left alone (counted).
     """
     settings = AdminSettings()
-    with Progress(
-        TextColumn("replaying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-    ) as bar:
+    require_topics(settings, [dlq_topic(settings.topic), settings.topic])
+    with (
+        naming_the_service(kafka=settings),
+        Progress(
+            TextColumn("replaying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar,
+    ):
         task = bar.add_task("replay", total=None)
         counts = replay_letters(
             settings.librdkafka_security(), dlq_topic(settings.topic), settings.topic,
@@ -141,6 +164,16 @@ def dlq_replay(
             f"left {counts['truncated']} letter(s) holding only the start of a line too large "
             "for Kafka; the whole line is in the source topic at the offset the letter names"
         )
+
+
+def interruptible() -> None:
+    """Let Ctrl-C end a read-only command at once.
+
+    librdkafka's blocking calls (metadata, watermarks, consume) do not return to Python
+    for up to their timeout, so Python's own SIGINT handling would wait that long; these
+    commands change nothing, so the default action (end the process) is safe.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def register(app: typer.Typer) -> None:

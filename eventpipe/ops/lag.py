@@ -11,10 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-__all__ = ["GroupLag", "PartitionLag", "groups_reading", "measure_lag"]
+from eventpipe.kafka import admin_client
+
+__all__ = ["GroupLag", "PartitionLag", "consumer_groups", "groups_reading", "measure_lag"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,27 @@ class GroupLag:
         return sum(p.lag for p in self.partitions)
 
 
+def consumer_groups(conf: Mapping[str, Any], *, timeout: float = 10.0) -> list[str]:
+    """Every consumer group the cluster knows, sorted.
+
+    Raises :class:`~confluent_kafka.KafkaException` when a broker did not answer (an empty
+    list then would be a lie).
+    """
+    return _groups(admin_client(conf), timeout)
+
+
+def _groups(admin: AdminClient, timeout: float) -> list[str]:
+    listed = admin.list_consumer_groups(request_timeout=timeout).result()
+    if listed.errors:
+        raise KafkaException(listed.errors[0])
+    return sorted(g.group_id for g in listed.valid)
+
+
 def groups_reading(conf: Mapping[str, Any], topic: str, *, timeout: float = 10.0) -> list[str]:
     """Consumer groups that have committed offsets for ``topic``."""
-    admin = AdminClient(dict(conf))
-    listed = admin.list_consumer_groups(request_timeout=timeout).result()
+    admin = admin_client(conf)
     found = []
-    for group in sorted(g.group_id for g in listed.valid):
+    for group in _groups(admin, timeout):
         offsets = _committed(admin, group, timeout)
         if any(tp.topic == topic for tp in offsets):
             found.append(group)
@@ -58,10 +75,13 @@ def measure_lag(
     conf: Mapping[str, Any], topic: str, groups: Iterable[str], *, timeout: float = 10.0
 ) -> list[GroupLag]:
     """Lag of each group on each partition of ``topic``. Blocking."""
-    admin = AdminClient(dict(conf))
+    admin = admin_client(conf)
     probe = Consumer({**conf, "group.id": "eventpipe-lag-probe", "enable.auto.commit": False})
     try:
-        partitions = sorted(probe.list_topics(topic, timeout=timeout).topics[topic].partitions)
+        metadata = probe.list_topics(topic, timeout=timeout).topics[topic]
+        if metadata.error is not None:  # e.g. the topic does not exist: no lag to report
+            raise KafkaException(metadata.error)
+        partitions = sorted(metadata.partitions)
         marks = {
             p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
             for p in partitions

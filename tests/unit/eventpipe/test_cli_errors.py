@@ -1,0 +1,151 @@
+"""A wrong setting or option ends the ``eventpipe`` command with one line naming it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from eventpipe.cli import EXIT_SETTINGS, main
+from eventpipe.config import ClickHouseConnection, KafkaConnection, settings_problem
+from eventpipe.logs import configure
+from eventpipe.settings import AdminSettings
+from eventpipe.stack.settings import StackSettings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    for name in list(__import__("os").environ):
+        if name.startswith("EVENTPIPE_"):
+            monkeypatch.delenv(name)
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["eventpipe", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    code = exit_.value.code
+    return (code if isinstance(code, int) else 1), capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "command"),
+    [
+        ("EVENTPIPE_TOPIC", "bad/topic", ["dlq", "count"]),
+        ("EVENTPIPE_KAFKA_SECURITY_PROTOCOL", "PLAIN_TEXT", ["lag"]),
+        ("EVENTPIPE_TOPIC_PARTITIONS", "-1", ["topics", "create"]),
+        ("EVENTPIPE_TOPIC_PARTITIONS", "", ["topics", "create"]),
+        ("EVENTPIPE_LOG_LEVEL", "verbose", ["migrate"]),
+        ("EVENTPIPE_CLICKHOUSE_URL", "http://127.0.0.1:18123", ["migrate"]),
+        ("EVENTPIPE_STARTUP_TIMEOUT", "inf", ["rollup"]),
+        ("EVENTPIPE_STACK_WORKERS", "0", ["stack", "up"]),
+        ("EVENTPIPE_WORKER_BATCH_MAX_ROWS", "lots", ["worker"]),
+    ],
+)
+def test_a_wrong_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    command: list[str],
+) -> None:
+    monkeypatch.setenv(variable, value)
+    code, err = run(monkeypatch, capsys, *command)
+    assert code == EXIT_SETTINGS
+    assert "Traceback" not in err
+    assert err.startswith(f"eventpipe: invalid setting {variable}: "), err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "variable"),
+    [
+        (["api", "--port", "0"], "EVENTPIPE_API_PORT"),  # was ignored (falsy): default port
+        (["api", "--port", "70000"], "EVENTPIPE_API_PORT"),  # was an OverflowError in uvicorn
+        (["api", "--workers", "0"], "EVENTPIPE_API_WORKERS"),  # was ignored: 1 worker
+        (["worker", "--web-port", "99999"], "EVENTPIPE_WORKER_WEB_PORT"),
+        (["stack", "up", "--rate", "-1"], "EVENTPIPE_STACK_SIMULATE_RATE"),
+    ],
+)
+def test_an_option_out_of_range_is_refused_like_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    variable: str,
+) -> None:
+    import query_api.server
+
+    monkeypatch.setattr(query_api.server, "serve", lambda *a, **k: pytest.fail("served"))
+    code, err = run(monkeypatch, capsys, *args)
+    assert code == EXIT_SETTINGS
+    assert err.startswith(f"eventpipe: invalid setting {variable}: "), err
+
+
+def test_secret_values_are_never_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTPIPE_CLICKHOUSE_URL", "http://user:hunter2@host:8123/")
+    with pytest.raises(ValidationError) as exc:
+        ClickHouseConnection()
+    text = settings_problem(exc.value)
+    assert "EVENTPIPE_CLICKHOUSE_URL" in text and "hunter2" not in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:18123",
+        "127.0.0.1:19000",
+        "clickhouse://default@127.0.0.1:99999/default",
+        "clickhouse:///default",
+    ],
+)
+def test_a_clickhouse_url_that_cannot_connect_is_refused_at_load(url: str) -> None:
+    with pytest.raises(ValidationError, match="clickhouse_url"):
+        ClickHouseConnection(clickhouse_url=url)
+
+
+def test_good_clickhouse_urls_load() -> None:
+    for url in ("clickhouse://default@127.0.0.1:19000/default", "clickhouses://u:p@ch.example/"):
+        assert ClickHouseConnection(clickhouse_url=url).clickhouse_url == url
+
+
+@pytest.mark.parametrize("bootstrap", ["", " ", "a:9092,,b:9092", "a:9092, b :9092", "a:70000"])
+def test_a_malformed_bootstrap_is_refused_at_load(bootstrap: str) -> None:
+    with pytest.raises(ValidationError, match="kafka_bootstrap"):
+        KafkaConnection(kafka_bootstrap=bootstrap)
+
+
+def test_bootstrap_lists_are_kept() -> None:
+    conf = KafkaConnection(kafka_bootstrap="a:9092, b:9093,SSL://c:9094").librdkafka_security()
+    assert conf["bootstrap.servers"] == "a:9092,b:9093,SSL://c:9094"
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_timeouts_are_finite(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    for variable, cls in (
+        ("EVENTPIPE_STARTUP_TIMEOUT", AdminSettings),
+        ("EVENTPIPE_CLICKHOUSE_TIMEOUT", AdminSettings),
+        ("EVENTPIPE_STACK_READY_TIMEOUT", StackSettings),
+    ):
+        monkeypatch.setenv(variable, value)
+        with pytest.raises(ValidationError):
+            cls()
+        monkeypatch.delenv(variable)
+
+
+def test_a_library_warning_logs_its_exception_in_one_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure(AdminSettings(), service="test")
+    try:
+        raise ConnectionRefusedError(111, "Connection refused")
+    except OSError:
+        logging.getLogger("clickhouse_driver.connection").warning("Failed", exc_info=True)
+    line = capsys.readouterr().err.strip()
+    assert "Traceback" not in line and "exception" not in line
+    assert '"error": "ConnectionRefusedError: [Errno 111] Connection refused"' in line
