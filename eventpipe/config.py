@@ -149,6 +149,11 @@ class ClickHouseConnection(BaseServiceSettings):
         description="Delete events older than this many days (TTL; servers >= 20.1). 0 keeps all.",
     )
 
+    def clickhouse_address(self) -> str:
+        """``host:port`` of the server, for messages: the URL may hold a password."""
+        url = urlsplit(self.clickhouse_url)
+        return f"{url.hostname}:{url.port or (9440 if url.scheme == 'clickhouses' else 9000)}"
+
     @field_validator("clickhouse_url")
     @classmethod
     def _native_url(cls, value: str) -> str:

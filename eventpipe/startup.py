@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 from clickhouse_driver.errors import Error as ClickHouseError
 from confluent_kafka import KafkaError, KafkaException
@@ -70,7 +69,5 @@ def naming_the_service(
     except (ClickHouseError, OSError, EOFError) as exc:
         if clickhouse is None:
             raise
-        url = urlsplit(clickhouse.clickhouse_url)
-        where = f"{url.hostname}:{url.port or (9440 if url.scheme == 'clickhouses' else 9000)}"
         text = str(exc).strip() or type(exc).__name__
-        raise StartupFailed(f"ClickHouse at {where}: {text}") from exc
+        raise StartupFailed(f"ClickHouse at {clickhouse.clickhouse_address()}: {text}") from exc

@@ -43,7 +43,7 @@ def check_dependencies(settings: WorkerSettings) -> None:
         raise
     except Exception as exc:
         raise StartupError(
-            f"ClickHouse at {settings.clickhouse_url} is not reachable: {exc}"
+            f"ClickHouse at {settings.clickhouse_address()} is not reachable: {exc}"
         ) from exc
     finally:
         client.disconnect()

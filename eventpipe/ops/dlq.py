@@ -16,6 +16,7 @@ topic, and it is over the event size limit anyway.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections import Counter
@@ -213,6 +214,14 @@ def replay_letters(
         if not dry_run:
             _checkpoint(consumer, producer, dlq, reached, timeout)
         return counts
+    except BaseException:
+        # Interrupted (Ctrl-C, an error): save the progress made since the last checkpoint,
+        # or the next run sends those letters again, and events without an id of their own
+        # would be stored twice (their id derives from the new record's offset).
+        if not dry_run and reached:
+            with contextlib.suppress(Exception):  # not acknowledged: left for the next run
+                _checkpoint(consumer, producer, dlq, reached, timeout)
+        raise
     finally:
         consumer.close()
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from eventpipe.kafka import PARTITIONER
@@ -136,6 +137,23 @@ def test_dlq_replay_leaves_raw_access_log_lines(kafka_conf: dict[str, Any], topi
     counts = replay_letters(kafka_conf, dlq_topic(topic), topic)
     assert counts == {"replayed": 1, "skipped": 0, "log_lines": 2, "truncated": 0}
     assert [m.value() for m in read_all(kafka_conf, topic)] == [b'{"component":"a","message":"m"}']
+
+
+def test_an_interrupted_replay_keeps_its_progress(kafka_conf: dict[str, Any], topic: str) -> None:
+    specs = [(b'{"component":"a","message":"%d"}' % i, "invalid_field", "x") for i in range(10)]
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    sender.publish(letters(topic, specs))
+    sender.close()
+
+    def ctrl_c_at_the_fourth(done: int, _total: int) -> None:
+        if done == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        replay_letters(kafka_conf, dlq_topic(topic), topic, progress=ctrl_c_at_the_fourth)
+    again = replay_letters(kafka_conf, dlq_topic(topic), topic)
+    assert again["replayed"] == 6
+    assert sorted(m.value() for m in read_all(kafka_conf, topic)) == sorted(r for r, _, _ in specs)
 
 
 def test_a_line_too_large_for_kafka_is_cut_in_its_letter_and_not_replayed(
