@@ -36,7 +36,10 @@ Delivery semantics
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -45,6 +48,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from eventpipe.logs import get_logger
+from events.errors import InvalidRatioExceeded
 from events.topics import dlq_topic
 from stream_processors.batcher import Batcher
 from stream_processors.consumer import FastTransport
@@ -58,7 +62,10 @@ from stream_processors.settings import WorkerSettings
 from stream_processors.sink import ClickHouseSink, EventSink
 from stream_processors.writer import BatchWriter
 
-__all__ = ["SinkApp", "create_app"]
+__all__ = ["EXIT_GUARD", "SinkApp", "create_app"]
+
+#: The worker's exit status when the invalid-ratio guard stopped it.
+EXIT_GUARD = 3
 
 log = get_logger(__name__)
 
@@ -72,6 +79,9 @@ class SinkApp(faust.App):
     crashing: asyncio.Future[Any] | None = None
     shutdown_grace: float
     closers: list[Any]
+    #: Seconds from the start of a stop to a hard exit (run_worker sets it; None: never).
+    stop_deadline: float | None = None
+    hard_stop: threading.Timer | None = None
     #: Read by FastConsumer: how many consecutive records one delivery may hold.
     delivery_max_records: int = 1
     delivery_max_bytes: int = 0
@@ -87,6 +97,7 @@ class SinkApp(faust.App):
         self.batcher.request_flush()
 
     async def on_stop(self) -> None:
+        self._arm_hard_stop()
         written = await self.batcher.drain(self.shutdown_grace)
         if not written:
             log.warning("shutdown: the pending batch is left for redelivery after the restart")
@@ -98,6 +109,23 @@ class SinkApp(faust.App):
         await super().on_stop()
         for closer in self.closers:
             closer.close()
+
+    def _arm_hard_stop(self, exit_now: Callable[[int], object] = os._exit) -> None:
+        """Bound the stop: Faust's shutdown can hang for good when a last offset commit is
+        sent to a consumer thread that has already stopped (seen once in five guard trips).
+        By then the batch is written or deliberately left unacknowledged, so exiting loses
+        nothing; the caller cancels ``hard_stop`` when the stop finishes in time."""
+        if self.stop_deadline is None or self.hard_stop is not None:
+            return
+        code = EXIT_GUARD if isinstance(self.fatal, InvalidRatioExceeded) else 0
+
+        def give_up() -> None:
+            log.critical("shutdown did not finish; exiting anyway", after_s=self.stop_deadline)
+            exit_now(code)
+
+        self.hard_stop = threading.Timer(self.stop_deadline, give_up)
+        self.hard_stop.daemon = True
+        self.hard_stop.start()
 
 
 def _stop_fatally(app: SinkApp, exc: BaseException) -> None:

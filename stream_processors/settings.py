@@ -70,6 +70,17 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
         description="On shutdown, how long to keep trying to write the pending batch before "
         "leaving it unacknowledged (Kafka redelivers it after the restart).",
     )
+    worker_stop_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Once a stop has begun (SIGTERM, the invalid-ratio guard), exit anyway "
+        "if Faust's own shutdown has not finished this many seconds after "
+        "worker_shutdown_grace_seconds (it can wait forever on an offset commit to a "
+        "consumer thread that already stopped). Nothing is lost: the batch was written or "
+        "left unacknowledged, and uncommitted records are redelivered and skipped by the "
+        "high-water marks.",
+    )
     worker_invalid_ratio_max: float = Field(
         default=0.5,
         gt=0,

@@ -17,7 +17,7 @@ from eventpipe.logs import configure, get_logger
 from events.errors import InvalidRatioExceeded
 from storage.client import connect, wait_until_ready
 from storage.migrations import applied_versions, latest_version
-from stream_processors.app import create_app
+from stream_processors.app import EXIT_GUARD, create_app
 from stream_processors.settings import WorkerSettings
 
 __all__ = ["StartupError", "check_dependencies", "run_worker"]
@@ -92,12 +92,18 @@ def run_worker(settings: WorkerSettings) -> int:
         quiet=True,
         redirect_stdouts=False,
     )
+    app.stop_deadline = (
+        settings.worker_shutdown_grace_seconds + settings.worker_stop_timeout_seconds
+    )
     try:
         worker.execute_from_commandline()
     except SystemExit as exit_:
         code = int(exit_.code or 0)
     else:  # pragma: no cover - execute_from_commandline always raises SystemExit
         code = 0
+    finally:
+        if app.hard_stop is not None:
+            app.hard_stop.cancel()
     if isinstance(app.fatal, InvalidRatioExceeded):
-        return 3
+        return EXIT_GUARD
     return code

@@ -99,3 +99,26 @@ def test_an_unreachable_clickhouse_is_named_without_its_password() -> None:
         check_dependencies(settings)
     assert "127.0.0.1:1" in str(caught.value)
     assert "s3cr3t" not in str(caught.value)
+
+
+async def test_a_stop_that_hangs_ends_in_an_exit_with_the_right_status(twins: Twins) -> None:
+    from events.errors import InvalidRatioExceeded
+
+    exits: list[int] = []
+    twins.app._arm_hard_stop(exit_now=exits.append)  # not configured: never armed
+    assert twins.app.hard_stop is None
+    twins.app.stop_deadline = 0.05
+    twins.app.fatal = InvalidRatioExceeded("bad deploy")
+    twins.app._arm_hard_stop(exit_now=exits.append)
+    await wait_for(lambda: exits)
+    assert exits == [3]
+
+
+async def test_a_stop_that_finishes_in_time_cancels_the_exit(twins: Twins) -> None:
+    exits: list[int] = []
+    twins.app.stop_deadline = 0.2
+    twins.app._arm_hard_stop(exit_now=exits.append)
+    assert twins.app.hard_stop is not None
+    twins.app.hard_stop.cancel()  # what run_worker does once the stop returned
+    await asyncio.sleep(0.3)
+    assert exits == []
