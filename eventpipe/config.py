@@ -60,6 +60,8 @@ class BaseServiceSettings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        # Every knob is finite: an `inf` timeout waits forever, a `nan` bound never holds.
+        allow_inf_nan=False,
     )
 
 
@@ -135,12 +137,11 @@ class ClickHouseConnection(BaseServiceSettings):
         description="Database holding the events table.",
     )
     clickhouse_connect_timeout: float = Field(
-        default=5.0, gt=0, allow_inf_nan=False, description="Seconds to wait for a connection."
+        default=5.0, gt=0, description="Seconds to wait for a connection."
     )
     clickhouse_timeout: float = Field(
         default=60.0,
         gt=0,
-        allow_inf_nan=False,
         description="Seconds to wait for one query or insert.",
     )
     retention_days: int = Field(

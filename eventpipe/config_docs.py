@@ -44,7 +44,8 @@ _HEADER = """# Configuration reference
 
 Every setting is an environment variable (an optional `.env` file in the working directory
 is read too). Values are validated at start: a wrong value stops the process with a message
-naming the variable. Secrets (`SecretStr`) are never logged.
+naming the variable (exit status 2). Numbers are finite: `inf` and `nan` are refused.
+Secrets (`SecretStr`) are never logged.
 
 The local services started by `deploy/local/services.sh` are configured separately
 (`EVENTPIPE_STATE_DIR`, `EVENTPIPE_*_PORT`, ...): see the README.

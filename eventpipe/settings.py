@@ -25,7 +25,6 @@ class AdminSettings(KafkaConnection, ClickHouseConnection, LogSettings):
     startup_timeout: float = Field(
         default=60.0,
         gt=0,
-        allow_inf_nan=False,
         description="Seconds to wait for Kafka/ClickHouse when starting.",
     )
 

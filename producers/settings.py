@@ -111,7 +111,6 @@ class SimulatorSettings(ProducerSettings):
     simulate_rate: float = Field(
         default=200.0,
         gt=0,
-        allow_inf_nan=False,
         description="Target events per second, all services together.",
     )
     simulate_bursts: bool = Field(
@@ -130,7 +129,6 @@ class SimulatorSettings(ProducerSettings):
     simulate_duration: float | None = Field(
         default=None,
         gt=0,
-        allow_inf_nan=False,
         description="Stop after this many seconds (no limit when unset).",
     )
     simulate_count: int | None = Field(

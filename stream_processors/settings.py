@@ -73,7 +73,6 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
     worker_stop_timeout_seconds: float = Field(
         default=20.0,
         gt=0,
-        allow_inf_nan=False,
         description="Once a stop has begun (SIGTERM, the invalid-ratio guard), exit anyway "
         "if Faust's own shutdown has not finished this many seconds after "
         "worker_shutdown_grace_seconds (it can wait forever on an offset commit to a "

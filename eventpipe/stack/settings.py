@@ -30,19 +30,16 @@ class StackSettings(LogSettings):
     stack_simulate_rate: float = Field(
         default=200.0,
         ge=0,
-        allow_inf_nan=False,
         description="Events/s of the simulated services (0: no simulator).",
     )
     stack_ready_timeout: float = Field(
         default=180.0,
         gt=0,
-        allow_inf_nan=False,
         description="Seconds to wait for every process to be ready.",
     )
     stack_stop_timeout: float = Field(
         default=30.0,
         gt=0,
-        allow_inf_nan=False,
         description="Seconds each process gets to stop before SIGKILL.",
     )
     stack_manage_services: bool = Field(

@@ -10,7 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from eventpipe.cli import EXIT_SETTINGS, main
-from eventpipe.config import ClickHouseConnection, KafkaConnection, settings_problem
+from eventpipe.config import (
+    BaseServiceSettings,
+    ClickHouseConnection,
+    KafkaConnection,
+    settings_problem,
+)
 from eventpipe.logs import configure
 from eventpipe.settings import AdminSettings
 from eventpipe.stack.settings import StackSettings
@@ -149,3 +154,45 @@ def test_a_library_warning_logs_its_exception_in_one_field(
     line = capsys.readouterr().err.strip()
     assert "Traceback" not in line and "exception" not in line
     assert '"error": "ConnectionRefusedError: [Errno 111] Connection refused"' in line
+
+
+def _float_knobs() -> list[tuple[type[BaseServiceSettings], str]]:
+    import importlib
+    import pkgutil
+
+    import eventpipe
+    import front_doors
+    import producers
+    import query_api
+    import stream_processors
+
+    for package in (eventpipe, front_doors, producers, query_api, stream_processors):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if module.name.endswith("settings"):
+                importlib.import_module(module.name)
+    seen: list[type[BaseServiceSettings]] = []
+    todo = list(BaseServiceSettings.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls not in seen:
+            seen.append(cls)
+            todo.extend(cls.__subclasses__())
+    return sorted(
+        {
+            (cls, name)
+            for cls in seen
+            for name, field in cls.model_fields.items()
+            if field.annotation in (float, float | None)
+        },
+        key=lambda pair: (pair[0].__name__, pair[1]),
+    )
+
+
+def test_every_float_knob_of_every_service_is_finite(monkeypatch: pytest.MonkeyPatch) -> None:
+    knobs = _float_knobs()
+    assert len(knobs) > 30  # the walk found the services' settings
+    for cls, name in knobs:
+        monkeypatch.setenv(f"EVENTPIPE_{name.upper()}", "inf")
+        with pytest.raises(ValidationError, match="finite number"):
+            cls()
+        monkeypatch.delenv(f"EVENTPIPE_{name.upper()}")
