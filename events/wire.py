@@ -50,12 +50,14 @@ from events.rules import (
 )
 
 __all__ = [
+    "ENCODE_ERRORS",
     "WireEvent",
     "WireHttp",
     "decode_wire",
     "encode_wire",
     "encode_wire_into",
     "encode_wire_lines",
+    "unencodable",
     "validate_wire",
     "validate_wire_many",
 ]
@@ -266,6 +268,50 @@ def validate_wire_many(items: Sequence[Mapping[str, Any]]) -> list[WireEvent]:
         except _DEFER:
             wires[index] = validate_wire(items[index])
     return wires
+
+
+#: What the contract's encoder raises for an event it cannot write as a JSON line: a
+#: ``data`` value JSON cannot carry, text holding a lone surrogate (not Unicode, so not
+#: UTF-8), or ``data`` nested deeper than the encoder recurses. See :func:`unencodable`.
+ENCODE_ERRORS: Final = (TypeError, msgspec.EncodeError, UnicodeEncodeError, RecursionError)
+
+
+def unencodable(event: WireEvent, error: BaseException) -> InvalidEvent:
+    """Why ``event`` could not be encoded (``error``, one of :data:`ENCODE_ERRORS`), naming
+    the field. Only on the error path: it looks for the offending text."""
+    if isinstance(error, RecursionError):
+        return InvalidEvent("invalid_field", "data", "nested too deeply to encode as JSON")
+    if isinstance(error, UnicodeEncodeError):
+        field = _surrogate_field(msgspec.structs.asdict(event), "") or "data"
+        return InvalidEvent(
+            "invalid_field", field, f"not Unicode text (a lone surrogate): {error.reason}"
+        )
+    return InvalidEvent("invalid_field", "data", f"not JSON-encodable: {error}")
+
+
+def _surrogate_field(value: object, path: str) -> str | None:
+    """The dotted path of the first text under ``value`` UTF-8 cannot encode; a key that
+    cannot be encoded names its mapping."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return path
+        return None
+    items: list[tuple[object, object]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(enumerate(value))
+    elif isinstance(value, msgspec.Struct):
+        items = list(msgspec.structs.asdict(value).items())
+    for key, item in items:
+        if isinstance(key, str) and _surrogate_field(key, path) is not None:
+            return path
+        found = _surrogate_field(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def encode_wire(event: WireEvent) -> bytes:

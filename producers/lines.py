@@ -24,13 +24,11 @@ import weakref
 from itertools import islice
 from typing import Final
 
-import msgspec
-
 from events.errors import InvalidEvent
 from events.limits import MAX_EVENT_BYTES
-from events.wire import WireEvent, encode_wire_into
+from events.wire import ENCODE_ERRORS, WireEvent, encode_wire_into, unencodable
 
-__all__ = ["ENCODE_ERRORS", "LineWriter", "unencodable"]
+__all__ = ["LineWriter"]
 
 _SEQ_BITS: Final = 12
 _SEQ_MASK: Final = (1 << _SEQ_BITS) - 1
@@ -41,11 +39,6 @@ _TAIL_BYTES: Final = tuple(f'{i:03x}"'.encode() for i in range(1 << _SEQ_BITS))
 _MAX_LINE: Final = MAX_EVENT_BYTES + 1  # a written line carries its leading newline
 
 _LIVE: weakref.WeakSet[LineWriter] = weakref.WeakSet()
-
-#: What the contract's encoder raises for an event it cannot write as a JSON line: a
-#: ``data`` value JSON cannot carry, text holding a lone surrogate (not Unicode, so not
-#: UTF-8), or ``data`` nested deeper than the encoder recurses. See :func:`unencodable`.
-ENCODE_ERRORS: Final = (TypeError, msgspec.EncodeError, UnicodeEncodeError, RecursionError)
 
 
 def _random_prefix() -> str:
@@ -124,44 +117,6 @@ class LineWriter:
         if block[0] != n >> _SEQ_BITS:
             block = self._block = _new_block(n >> _SEQ_BITS)
         return block[1] + _TAIL_TEXT[n & _SEQ_MASK]
-
-
-def unencodable(event: WireEvent, error: BaseException) -> InvalidEvent:
-    """Why ``event`` could not be encoded (``error``, one of :data:`ENCODE_ERRORS`), naming
-    the field. Only on the error path: it looks for the offending text."""
-    if isinstance(error, RecursionError):
-        return InvalidEvent("invalid_field", "data", "nested too deeply to encode as JSON")
-    if isinstance(error, UnicodeEncodeError):
-        field = _surrogate_field(msgspec.structs.asdict(event), "") or "data"
-        return InvalidEvent(
-            "invalid_field", field, f"not Unicode text (a lone surrogate): {error.reason}"
-        )
-    return InvalidEvent("invalid_field", "data", f"not JSON-encodable: {error}")
-
-
-def _surrogate_field(value: object, path: str) -> str | None:
-    """The dotted path of the first text under ``value`` UTF-8 cannot encode; a key that
-    cannot be encoded names its mapping."""
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return path
-        return None
-    items: list[tuple[object, object]] = []
-    if isinstance(value, dict):
-        items = list(value.items())
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = list(enumerate(value))
-    elif isinstance(value, msgspec.Struct):
-        items = list(msgspec.structs.asdict(value).items())
-    for key, item in items:
-        if isinstance(key, str) and _surrogate_field(key, path) is not None:
-            return path
-        found = _surrogate_field(item, f"{path}.{key}" if path else str(key))
-        if found is not None:
-            return found
-    return None
 
 
 def _new_block(number: int) -> tuple[int, str, bytes]:

@@ -20,9 +20,9 @@ from time import monotonic
 from typing import Any
 
 from events.limits import MAX_EVENT_BYTES
-from events.wire import WireEvent, encode_wire_lines
+from events.wire import ENCODE_ERRORS, WireEvent, encode_wire_lines
 from producers.errors import ProducerError
-from producers.lines import ENCODE_ERRORS, LineWriter
+from producers.lines import LineWriter
 
 __all__ = ["Batch", "RecordPacker", "Ship"]
 

@@ -26,9 +26,8 @@ from psycopg import sql
 from events.errors import InvalidEvent
 from events.limits import MAX_EVENT_BYTES
 from events.model import Event
-from events.wire import WireEvent, encode_wire, validate_wire
+from events.wire import ENCODE_ERRORS, WireEvent, encode_wire, unencodable, validate_wire
 from front_doors.outbox.schema import DEFAULT_TABLE
-from producers.lines import ENCODE_ERRORS, unencodable
 
 __all__ = ["OutsideTransaction", "prepare", "write_event", "write_event_async"]
 
