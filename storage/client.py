@@ -7,12 +7,16 @@ clickhouse-driver is synchronous: async callers run these in an executor thread
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from clickhouse_driver import Client
+from clickhouse_driver.errors import Error as ClickHouseError
 
 from eventpipe.config import ClickHouseConnection
+from events.errors import SinkUnavailable
 from storage.version import Capabilities
 
 __all__ = ["capabilities", "connect", "wait_until_ready"]
@@ -60,3 +64,14 @@ def wait_until_ready(client: Client, timeout: float) -> Capabilities:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def unavailable_on_failure(client: Client, what: str) -> Iterator[None]:
+    """A failed call on ``client`` becomes :class:`SinkUnavailable` (the caller retries),
+    after the connection is dropped: its state is unknown, so the next call starts clean."""
+    try:
+        yield
+    except (ClickHouseError, OSError, EOFError) as exc:
+        client.disconnect()
+        raise SinkUnavailable(f"{what} failed: {exc}") from exc

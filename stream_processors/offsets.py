@@ -19,11 +19,10 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from clickhouse_driver import Client
-from clickhouse_driver.errors import Error as ClickHouseError
 
 from eventpipe.config import ClickHouseConnection
 from events.errors import SinkUnavailable
-from storage.client import connect
+from storage.client import connect, unavailable_on_failure
 from storage.schema import quote_identifier
 
 __all__ = ["TP", "ClickHouseOffsets", "MemoryOffsets", "OffsetStore"]
@@ -58,16 +57,13 @@ class ClickHouseOffsets:
         if not tps:
             return {}
         client = self._client()
-        try:
+        with unavailable_on_failure(client, "reading high-water marks"):
             rows = client.execute(
                 f"SELECT topic, partition, max(next_offset) FROM {self._table} "
                 "WHERE consumer_group = %(group)s AND topic IN %(topics)s "
                 "GROUP BY topic, partition",
                 {"group": self._group, "topics": tuple({t for t, _ in tps})},
             )
-        except (ClickHouseError, OSError, EOFError) as exc:
-            client.disconnect()  # the connection state is unknown; start clean next time
-            raise SinkUnavailable(f"reading high-water marks failed: {exc}") from exc
         wanted = set(tps)
         return {(t, p): int(o) for t, p, o in rows if (t, p) in wanted}
 

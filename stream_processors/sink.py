@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from clickhouse_driver import Client
-from clickhouse_driver.errors import Error as ClickHouseError
 
 from eventpipe.config import ClickHouseConnection
 from events.errors import SinkUnavailable
-from storage.client import capabilities, connect
+from storage.client import capabilities, connect, unavailable_on_failure
 from storage.schema import EVENTS_TABLE, INSERT_COLUMNS, quote_identifier
 from storage.version import Capabilities
 
@@ -73,14 +72,11 @@ class ClickHouseSink:
 
     def write(self, columns: Sequence[Sequence[Any]], *, dedup_token: str) -> None:
         client = self._client()
-        try:
+        with unavailable_on_failure(client, "ClickHouse insert"):
             if self._caps is None:
                 self._caps = capabilities(client)
             settings = insert_settings(self._caps, dedup_token)
             client.execute(self._sql, columns, columnar=True, types_check=False, settings=settings)
-        except (ClickHouseError, OSError, EOFError) as exc:
-            client.disconnect()  # the connection state is unknown; start clean next time
-            raise SinkUnavailable(f"ClickHouse insert failed: {exc}") from exc
 
     def close(self) -> None:
         client: Client | None = getattr(self._local, "client", None)
