@@ -3,7 +3,8 @@
 :class:`HttpMetrics` holds the two request metrics under a service's prefix on the
 service's own registry (several apps in one test process never collide);
 :class:`MetricsMiddleware` is plain ASGI (no per-request task, no body buffering) and
-labels by route template, never by raw path, so cardinality stays bounded.
+labels by route template, never by raw path, and by method only among the standard ones
+(anything else counts as ``OTHER``), so a client cannot grow the label sets.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["LATENCY_BUCKETS", "HttpMetrics", "MetricsMiddleware"]
 
+#: Methods kept as their own label value; a client may send any token as a method.
+KNOWN_METHODS: Final = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+)
 LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -62,5 +67,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_and_note)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)

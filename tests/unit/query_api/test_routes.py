@@ -192,6 +192,11 @@ async def test_event_by_id_and_operations_endpoints(client: Client) -> None:
             'eventpipe_api_requests_total{method="GET",route="/v1/events/{event_id}",status="200"}'
             in metrics
         )
+        for method in ("BREW", "X-1", "PROPFIND"):  # any token is a valid HTTP method
+            await http.request(method, "/v1/events", headers=ALL)
+        metrics = (await http.get("/metrics")).text
+        assert 'method="OTHER",route="/v1/events"' in metrics
+        assert "BREW" not in metrics and "PROPFIND" not in metrics
         spec = (await http.get("/openapi.json")).json()
         assert set(spec["paths"]) >= {
             "/v1/events",
