@@ -5,12 +5,14 @@ FastAPI dependencies only; the rules live in pure modules (:mod:`query_api.filte
 parameter. The replaced systems' names are accepted beside ours: ``service`` (component),
 ``email`` (user), ``timestamp_start``/``timestamp_end`` (since/until), ``code``
 (http.status) and ``method`` (http.method). A list parameter may repeat or hold
-comma-separated values; any other parameter given twice is refused.
+comma-separated values; any other parameter given twice is refused, and so is a parameter
+the route does not take.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -31,13 +33,15 @@ from query_api.settings import ApiSettings
 from query_api.timeparse import parse_time
 
 __all__ = [
+    "FILTER_NAMES",
+    "PAGE_NAMES",
     "FilterParams",
     "PageParams",
     "Repo",
     "Where",
     "WhereScope",
     "event_filter",
-    "single_values",
+    "known_parameters",
 ]
 
 _MAX_VALUES: Final = 100
@@ -87,6 +91,8 @@ class FilterParams(BaseModel):
     )
 
 
+#: Names of the filter's parameters, aliases included.
+FILTER_NAMES: Final = frozenset(f.alias or name for name, f in FilterParams.model_fields.items())
 #: Parameters that take one value: a repeat would silently replace the first (``q=A&q=B``).
 _SINGLE: Final = (
     *(
@@ -101,11 +107,27 @@ _SINGLE: Final = (
 )
 
 
-def single_values(request: Request) -> None:
-    """400 when a one-value parameter is given more than once (the data routes' guard)."""
-    repeated = [name for name in _SINGLE if len(request.query_params.getlist(name)) > 1]
-    if repeated:
-        raise BadRequest(f"{', '.join(repeated)}: give each of these once")
+def known_parameters(*names: Iterable[str]) -> Callable[[Request], None]:
+    """A route's guard on its query string: 400 for a parameter it does not take (a typo
+    such as ``severty=ERROR`` would otherwise widen the read to every event), and for a
+    one-value parameter given more than once."""
+    known = frozenset(name for group in names for name in group)
+
+    def check(request: Request) -> None:
+        given = request.query_params
+        unknown = sorted(set(given) - known)
+        if unknown:
+            shown = ", ".join(repr(name[:64]) for name in unknown[:5])
+            raise BadRequest(
+                f"unknown parameter {shown}; this route takes: {', '.join(sorted(known))}"
+                if known
+                else f"unknown parameter {shown}; this route takes none"
+            )
+        repeated = [name for name in _SINGLE if len(given.getlist(name)) > 1]
+        if repeated:
+            raise BadRequest(f"{', '.join(repeated)}: give each of these once")
+
+    return check
 
 
 def _values(name: str, *given: list[str]) -> list[str]:
@@ -195,6 +217,10 @@ def scoped_filter(
 def scope_only(scope: Annotated[Scope, Depends(token_scope)]) -> EventFilter:
     """No filter, only the caller's scope (for reads by id)."""
     return EventFilter().within(scope)
+
+
+#: The page's parameters (:func:`page_query`).
+PAGE_NAMES: Final = ("limit", "cursor")
 
 
 @dataclass(frozen=True)

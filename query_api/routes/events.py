@@ -7,18 +7,29 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from query_api.errors import NotFound
-from query_api.params import PageParams, Repo, Where, WhereScope, single_values
+from query_api.params import (
+    FILTER_NAMES,
+    PAGE_NAMES,
+    PageParams,
+    Repo,
+    Where,
+    WhereScope,
+    known_parameters,
+)
 from query_api.routes.responses import ERRORS
 from query_api.schemas import EventOut, EventPage
 
 __all__ = ["router"]
 
-router = APIRouter(
-    prefix="/v1", tags=["events"], responses=ERRORS, dependencies=[Depends(single_values)]
+router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
+
+
+@router.get(
+    "/events",
+    response_model=EventPage,
+    summary="Events, newest first, in pages",
+    dependencies=[Depends(known_parameters(FILTER_NAMES, PAGE_NAMES))],
 )
-
-
-@router.get("/events", response_model=EventPage, summary="Events, newest first, in pages")
 async def list_events(where: Where, page: PageParams, repo: Repo) -> Response:
     """Events matching every filter, newest first (ties by event id), each event once.
 
@@ -34,6 +45,7 @@ async def list_events(where: Where, page: PageParams, repo: Repo) -> Response:
     "/events/{event_id}",
     response_model=EventOut,
     summary="One event",
+    dependencies=[Depends(known_parameters())],
     responses={404: {"description": "No such event, or not one this token may read."}},
 )
 async def get_event(event_id: UUID, where: WhereScope, repo: Repo) -> EventOut:

@@ -6,25 +6,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from query_api.params import Repo, Where, single_values
+from query_api.params import FILTER_NAMES, Repo, Where, known_parameters
 from query_api.repository import GroupBy, Interval
 from query_api.routes.responses import ERRORS
 from query_api.schemas import SeriesOut, StatsOut
 
 __all__ = ["router"]
 
-router = APIRouter(
-    prefix="/v1/stats", tags=["stats"], responses=ERRORS, dependencies=[Depends(single_values)]
+router = APIRouter(prefix="/v1/stats", tags=["stats"], responses=ERRORS)
+
+
+@router.get(
+    "",
+    response_model=StatsOut,
+    summary="Counts of the matching events",
+    dependencies=[Depends(known_parameters(FILTER_NAMES))],
 )
-
-
-@router.get("", response_model=StatsOut, summary="Counts of the matching events")
 async def stats(where: Where, repo: Repo) -> StatsOut:
     """Totals by severity, component and kind, the error rate, the first and last time."""
     return StatsOut.of(await repo.stats(where))
 
 
-@router.get("/timeseries", response_model=SeriesOut, summary="Counts per time bucket")
+@router.get(
+    "/timeseries",
+    response_model=SeriesOut,
+    summary="Counts per time bucket",
+    dependencies=[Depends(known_parameters(FILTER_NAMES, ("interval", "group_by")))],
+)
 async def timeseries(
     where: Where,
     repo: Repo,

@@ -57,6 +57,42 @@ async def test_a_single_valued_parameter_given_twice_is_400(
     assert name in response.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "unknown"),
+    [
+        ("/v1/events", {"severty": "ERROR"}, "severty"),  # a typo used to read every event
+        ("/v1/events", {"component": "payments", "http_status": "500"}, "http_status"),
+        ("/v1/stats", {"limit": "5"}, "limit"),  # a page size on a route without pages
+        ("/v1/stats", {"interval": "1h"}, "interval"),
+        ("/v1/stats/timeseries", {"cursor": "x"}, "cursor"),
+        ("/v1/events/00000000-0000-0000-0000-000000000001", {"component": "x"}, "component"),
+    ],
+)
+async def test_a_parameter_the_route_does_not_take_is_400(
+    client: Client, path: str, params: dict[str, str], unknown: str
+) -> None:
+    async with client([event(severity="INFO")]) as http:
+        response = await http.get(path, params=params, headers=ALL)
+    assert response.status_code == 400, response.text
+    assert f"unknown parameter '{unknown}'" in response.json()["message"]
+
+
+async def test_every_documented_parameter_and_alias_is_taken(client: Client) -> None:
+    every = {
+        "component": "payments", "service": "payments", "severity": "INFO", "kind": "log",
+        "environment": "production", "user": "a", "email": "b", "since": "2018-01-01",
+        "until": "2030-01-01", "http.status": "200", "code": "200", "http.method": "GET",
+        "method": "GET", "q": "user eq 'a'", "limit": "5",
+    }  # fmt: skip
+    async with client([event()]) as http:
+        assert (await http.get("/v1/events", params=every, headers=ALL)).status_code == 200
+        del every["limit"]
+        assert (await http.get("/v1/stats", params=every, headers=ALL)).status_code == 200
+        every |= {"interval": "1d", "group_by": "kind"}
+        got = await http.get("/v1/stats/timeseries", params=every, headers=ALL)
+        assert got.status_code == 200, got.text
+
+
 async def test_list_parameters_may_still_repeat(client: Client) -> None:
     events = [event(severity="ERROR"), event(severity="INFO"), event(severity="DEBUG")]
     async with client(events) as http:
