@@ -6,8 +6,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from eventpipe.logs import configure, get_logger
+from eventpipe.startup import naming_the_service
 from query_api.app import create_app
 from query_api.settings import ApiSettings
+from storage.client import connect, wait_until_ready
 
 __all__ = ["build", "serve"]
 
@@ -25,8 +27,19 @@ def build() -> FastAPI:
 
 
 def serve(settings: ApiSettings, *, host: str, port: int, workers: int) -> None:
-    """Run uvicorn until SIGINT/SIGTERM (it installs the handlers). Blocking."""
+    """Run uvicorn until SIGINT/SIGTERM (it installs the handlers). Blocking.
+
+    Waits up to ``api_startup_timeout`` for ClickHouse first: when it does not answer,
+    raises :class:`~eventpipe.startup.StartupFailed` naming it, before any port is bound
+    (each worker process's lifespan checks again, as it opens its own connections).
+    """
     configure(settings, service="api")
+    client = connect(settings)
+    try:
+        with naming_the_service(clickhouse=settings):
+            wait_until_ready(client, settings.api_startup_timeout)
+    finally:
+        client.disconnect()
     log.info("serving the read API", host=host, port=port, workers=workers)
     uvicorn.run(
         "query_api.server:build",

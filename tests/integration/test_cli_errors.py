@@ -51,12 +51,14 @@ def test_kafka_not_reachable(command: list[str]) -> None:
     assert "%3|" not in result.stderr  # librdkafka's raw log lines
 
 
-@pytest.mark.parametrize("command", [["migrate"], ["rollup"]])
+@pytest.mark.parametrize("command", [["migrate"], ["rollup"], ["api", "--port", "1"]])
 def test_clickhouse_not_reachable(command: list[str]) -> None:
+    # The API used to start uvicorn anyway, and its lifespan ended in a traceback.
     result = eventpipe(
         *command,
         EVENTPIPE_CLICKHOUSE_URL="clickhouse://default:hunter2@127.0.0.1:1/default",
         EVENTPIPE_STARTUP_TIMEOUT="2",
+        EVENTPIPE_API_STARTUP_TIMEOUT="2",
     )
     line = one_error_line(result)
     assert line.startswith("eventpipe: ClickHouse at 127.0.0.1:1: "), line
