@@ -20,7 +20,19 @@ from clickhouse_driver import Client
 
 from bench.kafka_engine import create_kafka_engine, drop_kafka_engine, start_group_at_beginning
 
-__all__ = ["BareConsumers", "Contender", "KafkaEngine", "Workers"]
+__all__ = ["BareConsumers", "Contender", "KafkaEngine", "Workers", "peak_rss_mib"]
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """The process's peak resident memory so far (``VmHWM``), in MiB; None when unknown."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return None
 
 
 @dataclass
@@ -28,6 +40,8 @@ class Contender:
     name: str
     processes: int
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    #: The largest peak RSS among the contender's processes, read as they stop (MiB).
+    peak_rss: float | None = None
 
     def start(
         self, *, bootstrap: str, clickhouse_url: str, topic: str, database: str, group: str
@@ -35,6 +49,10 @@ class Contender:
         raise NotImplementedError
 
     def stop(self) -> None:
+        peaks = [peak_rss_mib(proc.pid) for proc in self.procs if proc.poll() is None]
+        known = [peak for peak in peaks if peak is not None]
+        if known:
+            self.peak_rss = max(known)
         for proc in self.procs:
             proc.terminate()
         for proc in self.procs:

@@ -104,8 +104,9 @@ def run_ingest(ctx: BenchContext) -> list[Result]:
     conf = {"bootstrap.servers": ctx.kafka_bootstrap}
     results: list[Result] = []
     for workers in (1, 2):
-        ours = measure_rate(ctx, Workers(workers), topic, n, client, f"ours{workers}")
-        floor = measure_rate(ctx, BareConsumers(workers), topic, n, client, f"floor{workers}")
+        our_procs, floor_procs = Workers(workers), BareConsumers(workers)
+        ours = measure_rate(ctx, our_procs, topic, n, client, f"ours{workers}")
+        floor = measure_rate(ctx, floor_procs, topic, n, client, f"floor{workers}")
         engine = measure_rate(
             ctx, KafkaEngine(workers, client, conf), topic, n, client, f"engine{workers}"
         )
@@ -128,6 +129,18 @@ def run_ingest(ctx: BenchContext) -> list[Result]:
                 cond,
             )
         )
+        if our_procs.peak_rss is not None and floor_procs.peak_rss is not None:
+            results.append(
+                Result.against(
+                    f"ingest_e2e_{workers}w_memory",
+                    our_procs.peak_rss,
+                    "MiB peak RSS of a process (lower is better)",
+                    "bare_confluent_consumer",
+                    floor_procs.peak_rss,
+                    f"{cond}; the largest VmHWM among the group's processes at the end of the "
+                    "run (the Kafka engine runs inside the server: no figure of its own)",
+                )
+            )
     client.disconnect()
     return results
 
@@ -154,7 +167,9 @@ def run_single(ctx: BenchContext) -> list[Result]:
 
 benchmark(
     "ingest_e2e_1w", "ingest_e2e_1w_floor", "ingest_e2e_2w", "ingest_e2e_2w_floor",
-    description="events/s into ClickHouse, 1 and 2 workers vs Kafka engine and bare consumer",
+    "ingest_e2e_1w_memory", "ingest_e2e_2w_memory",
+    description="events/s into ClickHouse, 1 and 2 workers vs Kafka engine and bare consumer; "
+    "peak memory per process vs the bare consumer",
 )(run_ingest)  # fmt: skip
 benchmark(
     "ingest_e2e_single", description="events/s, one event per record, 2 workers vs bare consumer"
