@@ -51,6 +51,7 @@ from events.rules import (
 
 __all__ = [
     "ENCODE_ERRORS",
+    "WIRE_ENCODER",
     "WireEvent",
     "WireHttp",
     "decode_wire",
@@ -322,6 +323,13 @@ def encode_wire(event: WireEvent) -> bytes:
 def encode_wire_into(event: WireEvent, buffer: bytearray, offset: int = -1) -> None:
     """Append (``offset=-1``) the line of :func:`encode_wire` into ``buffer``, no copy."""
     _ENCODER.encode_into(event, buffer, offset)
+
+
+#: The encoder behind :func:`encode_wire` and its siblings, for code that encodes one event
+#: at a time in a hot loop (the producer's line writer): its own ``encode_into(event,
+#: buffer, -1)`` appends as :func:`encode_wire_into` does, without the Python call around
+#: it (~0.2 µs a line on our machines).
+WIRE_ENCODER: Final = _ENCODER
 
 
 def encode_wire_lines(events: Sequence[WireEvent]) -> bytes:

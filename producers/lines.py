@@ -12,8 +12,9 @@ Two costs dominate a producer written in Python, and this module avoids both:
   allocation per event. Lines are instead encoded straight into the record's
   ``bytearray`` (``msgspec``'s ``encode_into``), the id spliced in as the first field.
 
-The encoder is the contract's own (:func:`events.wire.encode_wire_into`); a unit test
-holds every written line equal to ``encode_wire``'s output.
+The encoder is the contract's own (:data:`events.wire.WIRE_ENCODER`, called directly: a
+wrapper would cost a Python call per event); a unit test holds every written line equal to
+``encode_wire``'s output.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Final
 
 from events.errors import InvalidEvent
 from events.limits import MAX_EVENT_BYTES
-from events.wire import ENCODE_ERRORS, WireEvent, encode_wire_into, unencodable
+from events.wire import ENCODE_ERRORS, WIRE_ENCODER, WireEvent, unencodable
 
 __all__ = ["LineWriter"]
 
@@ -37,6 +38,7 @@ _COMMA: Final = ord(",")
 _TAIL_TEXT: Final = tuple(f"{i:03x}" for i in range(1 << _SEQ_BITS))
 _TAIL_BYTES: Final = tuple(f'{i:03x}"'.encode() for i in range(1 << _SEQ_BITS))
 _MAX_LINE: Final = MAX_EVENT_BYTES + 1  # a written line carries its leading newline
+_encode_into: Final = WIRE_ENCODER.encode_into  # (event, buffer, -1) appends the line
 
 _LIVE: weakref.WeakSet[LineWriter] = weakref.WeakSet()
 
@@ -72,7 +74,7 @@ class LineWriter:
         try:
             if event.event_id is not None:
                 buffer += b"\n"
-                encode_wire_into(event, buffer)
+                _encode_into(event, buffer, -1)
                 event_id = str(event.event_id)
             else:
                 # next() on the counter is atomic, so two threads never share a number; a
@@ -86,7 +88,7 @@ class LineWriter:
                 buffer += block[2]
                 buffer += _TAIL_BYTES[low]
                 brace = len(buffer)
-                encode_wire_into(event, buffer)
+                _encode_into(event, buffer, -1)
                 buffer[brace] = _COMMA  # …"{"component":… → …","component":…
                 event_id = block[1] + _TAIL_TEXT[low]
         except ENCODE_ERRORS as exc:

@@ -48,7 +48,15 @@ class _Open:
     def value(self) -> bytes:
         # NDJSON proper: every line ends with a newline, so line readers (ClickHouse's
         # Kafka engine, kcat) never join the last line of one record to the next record.
-        return bytes(memoryview(self.buffer)[1:]) + b"\n"
+        # The final newline goes into the buffer for the one copy and out again, so the
+        # record stays as it was when shipping fails (a second copy of a record of tens of
+        # KiB cost ~0.05 µs per event).
+        buffer = self.buffer
+        buffer += b"\n"
+        try:
+            return bytes(memoryview(buffer)[1:])
+        finally:
+            del buffer[-1]
 
 
 class _Run:
@@ -144,7 +152,19 @@ class RecordPacker:
         try:
             if self._refusal is not None:
                 raise self._refusal()
-            return self._add(event, waiter)
+            record = self._open.get(event.component)
+            if record is None or record.count >= self._max_events or waiter is not None:
+                return self._add(event, waiter)
+            # _add's common case, inlined: the component's record is open with room for one
+            # more event, and there is no waiter to note (emit's path). This runs per event,
+            # and the call into _add cost ~0.3 µs of it. Keep the two in step.
+            buffer = record.buffer
+            start = len(buffer)
+            event_id = self._write(buffer, event)
+            if len(buffer) > self._max_buffer and record.count:
+                record = self._split(event.component, record, start)
+            record.count += 1
+            return event_id
         finally:
             self._release()
 
@@ -241,6 +261,7 @@ class RecordPacker:
     def _add(self, event: WireEvent, waiter: Any) -> str:
         # With the lock held. Nothing changes before the line is written, and a failed
         # ship or write undoes it: an exception means the event was not accepted.
+        # add() inlines the common case (an open record with room, no waiter).
         component = event.component
         record = self._open.get(component)
         if record is None:

@@ -108,6 +108,22 @@ def test_a_full_queue_leaves_the_record_open_and_the_event_not_accepted() -> Non
     assert ship.messages() == [["1", "2"], ["3"]]
 
 
+def test_a_record_refused_by_a_full_queue_ships_later_as_the_same_ndjson() -> None:
+    ship = Shipped()
+    p = packer(ship, max_events=10)
+    p.add(event("a", "1"))
+    p.add(event("a", "2"))
+    ship.full = True
+    with pytest.raises(BufferError):
+        p.ship_all()
+    ship.full = False
+    p.ship_all()
+    [(_, value, count, _)] = ship.records
+    lines = value.split(b"\n")
+    assert count == 2 and len(lines) == 3 and lines[2] == b""  # each line ends with "\n"
+    assert [decode(line).message for line in lines[:2]] == ["1", "2"]
+
+
 def test_a_full_queue_when_splitting_on_bytes_accepts_nothing() -> None:
     ship = Shipped()
     p = packer(ship, max_events=100, max_bytes=1_024)
