@@ -93,12 +93,17 @@ def test_opening_the_first_record_wakes_the_lingerer() -> None:
     assert woken == [True]
 
 
-def test_a_full_queue_leaves_the_record_open_and_the_event_not_accepted() -> None:
+def two_events_then_a_full_queue(max_events: int) -> tuple[Shipped, RecordPacker]:
     ship = Shipped()
-    p = packer(ship, max_events=2)
+    p = packer(ship, max_events=max_events)
     p.add(event("a", "1"))
     p.add(event("a", "2"))
     ship.full = True
+    return ship, p
+
+
+def test_a_full_queue_leaves_the_record_open_and_the_event_not_accepted() -> None:
+    ship, p = two_events_then_a_full_queue(max_events=2)
     with pytest.raises(BufferError):
         p.add(event("a", "3"))
     assert p.buffered == 2
@@ -109,11 +114,7 @@ def test_a_full_queue_leaves_the_record_open_and_the_event_not_accepted() -> Non
 
 
 def test_a_record_refused_by_a_full_queue_ships_later_as_the_same_ndjson() -> None:
-    ship = Shipped()
-    p = packer(ship, max_events=10)
-    p.add(event("a", "1"))
-    p.add(event("a", "2"))
-    ship.full = True
+    ship, p = two_events_then_a_full_queue(max_events=10)
     with pytest.raises(BufferError):
         p.ship_all()
     ship.full = False
