@@ -19,7 +19,7 @@ from eventpipe.config import ClickHouseConnection
 from events.errors import SinkUnavailable
 from storage.version import Capabilities
 
-__all__ = ["capabilities", "connect", "wait_until_ready"]
+__all__ = ["capabilities", "connect", "unavailable_on_failure", "wait_until_ready"]
 
 
 def connect(settings: ClickHouseConnection, **extra_settings: Any) -> Client:
