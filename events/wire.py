@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from itertools import chain
+from operator import attrgetter
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
@@ -55,6 +57,7 @@ __all__ = [
     "WireEvent",
     "WireHttp",
     "decode_wire",
+    "decode_wire_record",
     "encode_wire",
     "encode_wire_lines",
     "unencodable",
@@ -238,6 +241,54 @@ def decode_wire(line: bytes | memoryview) -> WireEvent:
         except _DEFER_DECODE:
             pass
     return WireEvent.from_event(decode(bytes(line)))
+
+
+_DATA: Final = attrgetter("data")
+
+
+def _lines_fit(record: bytes) -> bool:
+    """Whether no line of ``record`` is longer than :data:`MAX_EVENT_BYTES` (a few C-level
+    searches, one per window of that size: never a scan line by line)."""
+    start, end = 0, len(record)
+    while end - start > MAX_EVENT_BYTES:
+        newline = record.rfind(b"\n", start, start + MAX_EVENT_BYTES + 1)
+        if newline < 0:
+            return False  # the line beginning at `start` is too long
+        start = newline + 1
+    return True
+
+
+def decode_wire_record(record: bytes) -> list[WireEvent] | None:
+    """Every line of an NDJSON record, decoded in one call: the common case, fast.
+
+    Returns the events, in line order, only when each line is an event the fast path
+    settles by itself and no line is blank; they equal :func:`decode_wire` of each line,
+    and line *n* is ``events[n - 1]``. Otherwise returns ``None``: decode the lines one by
+    one with :func:`decode_wire`, which gives each its own verdict. Pure and synchronous.
+
+    Why: a record packs hundreds of events, and msgspec's ``decode_lines`` splits and
+    decodes them in C. Per line, the Python around the decode (splitting, the call, the
+    checks) cost about as much as the settling itself (``bench/`` has the figures).
+    """
+    if not _lines_fit(record):
+        return None
+    try:
+        events = _DECODER.decode_lines(record)
+        for event in events:
+            _settle(event)
+    except _DEFER_DECODE:
+        return None
+    if len(events) != record.count(b"\n") + (record[-1:] != b"\n"):
+        return None  # decode_lines skips blank lines; their numbers still count
+    if len(record) >= _DEEP_LINE and not _CONTAINERS.isdisjoint(
+        map(type, chain.from_iterable(map(dict.values, filter(None, map(_DATA, events)))))
+    ):
+        # Some `data` nests: the depth check of decode_wire, line by line.
+        for line, event in zip(record.split(b"\n"), events, strict=False):
+            data = event.data
+            if len(line) >= _DEEP_LINE and data is not None and _deeper_than(data, _DEEP_DATA):
+                return None
+    return events
 
 
 def validate_wire(fields: Mapping[str, Any]) -> WireEvent:

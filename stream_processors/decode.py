@@ -1,23 +1,29 @@
 """Kafka records → settled events plus dead letters. Pure: no Faust, no I/O.
 
-Each record is split into its NDJSON lines and every line is decoded on its own with the
-contract's fast path (:func:`events.wire.decode_wire`): one bad line never sinks its
-neighbours. A valid event without ``event_id`` gets the stable id derived from its source
-(topic, partition, offset, line), and one without ``timestamp`` gets the record's time.
+Each record's NDJSON lines are decoded with the contract's fast path: all at once
+(:func:`events.wire.decode_wire_record`) in the common case, where every line is a valid
+event, and otherwise each line on its own (:func:`events.wire.decode_wire`), so that one
+bad line never sinks its neighbours and each gets its own verdict. A valid event without
+``event_id`` gets the stable id derived from its source (topic, partition, offset, line),
+and one without ``timestamp`` gets the record's time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Final
 
 from events.codec import derive_event_id, iter_lines
 from events.errors import InvalidEvent
-from events.wire import WireEvent, decode_wire
+from events.wire import WireEvent, decode_wire, decode_wire_record
 
 __all__ = ["DeadLetter", "Decoded", "decode_record"]
 
 _EMPTY_RECORD: Final = InvalidEvent("bad_json", "", "the record holds no events")
+_EVENT_ID: Final = attrgetter("event_id")
+_TIMESTAMP: Final = attrgetter("timestamp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,10 @@ def decode_record(
     if not value:
         into.dead.append(DeadLetter(value or b"", _EMPTY_RECORD, topic, partition, offset, 0))
         return
+    whole = decode_wire_record(value)
+    if whole is not None:
+        _add_record(into, whole, topic=topic, partition=partition, offset=offset, ms=record_ms)
+        return
     events = into.events
     seen, dead_before = len(events), len(into.dead)
     for number, line in iter_lines(value):
@@ -81,3 +91,24 @@ def decode_record(
         into.src_offset.extend([offset] * added)
     elif len(into.dead) == dead_before:  # only blank lines: still not silently dropped
         into.dead.append(DeadLetter(value, _EMPTY_RECORD, topic, partition, offset, 0))
+
+
+def _add_record(
+    into: Decoded, events: list[WireEvent], *, topic: str, partition: int, offset: int, ms: int
+) -> None:
+    """Add a whole record's events (line n is ``events[n - 1]``), ids and times settled."""
+    # The checks run in C: most producers set both fields on every event.
+    if any(map(is_, map(_EVENT_ID, events), repeat(None))):
+        for number, event in enumerate(events, start=1):
+            if event.event_id is None:
+                event.event_id = derive_event_id(topic, partition, offset, number)
+    if any(map(is_, map(_TIMESTAMP, events), repeat(None))):
+        for event in events:
+            if event.timestamp is None:
+                event.timestamp = ms
+    added = len(events)
+    into.events.extend(events)
+    into.src_line.extend(range(1, added + 1))
+    into.src_topic.extend([topic] * added)
+    into.src_partition.extend([partition] * added)
+    into.src_offset.extend([offset] * added)

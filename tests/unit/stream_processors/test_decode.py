@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
+from unittest.mock import patch
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.codec import derive_event_id
+from events.limits import MAX_EVENT_BYTES
+from events.wire import decode_wire_record
 from stream_processors.decode import Decoded, decode_record
 from tests.unit.stream_processors.fakes import line, record
 
@@ -72,3 +80,78 @@ def test_a_one_line_record_reads_the_same_with_or_without_its_newline() -> None:
     assert [(d.line, d.raw, d.reason.field) for d in bad.dead] == [
         (1, b'{"component": 1}', "component")
     ]
+
+
+# --- a whole record at once (events.wire.decode_wire_record) against line by line ---------
+
+_DEEP, _DEEPER = 195, 210  # past the fast path's nesting bound (the model's verdict), and
+# past the model's own limit (bad_json)
+
+
+def _deep(levels: int) -> bytes:
+    brackets = b"[" * levels + b"]" * levels
+    return b'{"component":"payments","message":"m","data":{"d":' + brackets + b"}}"
+
+
+_LINES: list[bytes] = [
+    line(),
+    line(event_id=str(uuid.UUID(int=5)), timestamp=1_700_000_000_000),
+    line(timestamp="2024-05-01T10:00:00Z", severity="warn"),
+    line(kind="access", http={"method": "get", "path": "/a", "status": 200}),
+    line(data={"a": 1, "b": 2.5, "c": None, "d": True, "e": "x"}),
+    line(data={"nested": {"list": [1, {"x": "y"}]}}),
+    line(data={"deep": orjson.loads("[" * 150 + "]" * 150)}),  # shallow enough
+    _deep(_DEEP),
+    _deep(_DEEPER),
+    line(message="x" * 400),  # long line (the depth check looks at lines this long)
+    line(environment=""),  # valid, but for the model to settle
+    line(component="Bad"),
+    line(message=5),
+    b"{not json",
+    b'{"component":"a"},{"component":"b","data":{"k":[{}',  # two halves of one array...
+    b"{}]}}",  # ...that would make two events if lines were simply joined
+    b"[]",
+    b"",
+    b"   ",
+    b"\x0c",
+    line() + b"\r",
+]
+
+
+@st.composite
+def records(draw: st.DrawFn) -> bytes:
+    picked = draw(st.lists(st.sampled_from(_LINES), min_size=1, max_size=12))
+    return b"\n".join(picked) + draw(st.sampled_from([b"", b"\n"]))
+
+
+def _comparable(out: Decoded) -> tuple[Any, ...]:
+    letters = [(d.raw, d.reason.code, d.reason.field, str(d.reason), d.line) for d in out.dead]
+    return (out.events, out.src_topic, out.src_partition, out.src_offset, out.src_line, letters)
+
+
+@given(records())
+@settings(max_examples=400, deadline=None)
+def test_a_whole_record_decodes_exactly_as_line_by_line(value: bytes) -> None:
+    whole = decode(value)
+    with patch("stream_processors.decode.decode_wire_record", return_value=None):
+        by_line = decode(value)
+    assert _comparable(whole) == _comparable(by_line)
+
+
+def test_the_common_case_is_decoded_whole_and_the_rest_line_by_line() -> None:
+    good = record(_LINES[0], _LINES[1], _LINES[3], _LINES[5], _LINES[9])
+    assert decode_wire_record(good) is not None
+    assert decode_wire_record(good + b"\n") is not None
+    for odd in (b"", b"   ", b"{not json", _LINES[7], _LINES[8], _LINES[10], _LINES[14]):
+        assert decode_wire_record(record(good, odd, good)) is None, odd
+
+
+def test_a_line_longer_than_the_limit_is_found_wherever_it_is() -> None:
+    long_line = line(message="m", data={"x": "y" * MAX_EVENT_BYTES})  # > MAX_EVENT_BYTES
+    short = line()
+    for parts in ([long_line], [short, long_line], [long_line, short], [short] * 400 + [long_line]):
+        assert decode_wire_record(record(*parts)) is None
+        assert [d.reason.code for d in decode(record(*parts)).dead] == ["too_large"]
+    fits = line(message="m", data={"x": "y" * (MAX_EVENT_BYTES - 100)})
+    assert len(fits) <= MAX_EVENT_BYTES
+    assert decode_wire_record(record(short, fits, short, fits)) is not None
