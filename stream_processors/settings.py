@@ -100,7 +100,11 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
     )
     worker_web_host: str = Field(default="127.0.0.1", description="Bind address of the web server.")
     worker_startup_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds to wait for Kafka and ClickHouse at start."
+        default=60.0,
+        gt=0,
+        description="Seconds to wait at start for ClickHouse, and for Kafka and the ingest "
+        "topic; then (at once for a database not migrated) the worker exits with status 2, "
+        "naming what is missing.",
     )
     worker_gc_threshold: int = Field(
         default=50_000,

@@ -12,51 +12,36 @@ import signal
 
 import faust
 
-from eventpipe.kafka import describe_topics
 from eventpipe.logs import configure, get_logger
+from eventpipe.startup import StartupFailed, naming_the_service, wait_for_topic
 from events.errors import InvalidRatioExceeded
 from storage.client import connect, wait_until_ready
 from storage.migrations import applied_versions, latest_version
 from stream_processors.app import EXIT_GUARD, create_app
 from stream_processors.settings import WorkerSettings
 
-__all__ = ["StartupError", "check_dependencies", "run_worker"]
+__all__ = ["check_dependencies", "run_worker"]
 
 log = get_logger(__name__)
 
 
-class StartupError(Exception):
-    """A dependency is missing at start; the message says which and what to do."""
-
-
 def check_dependencies(settings: WorkerSettings) -> None:
-    """Wait (bounded) for ClickHouse and Kafka; check the schema and the topics exist."""
+    """Wait (bounded by ``worker_startup_timeout``) for ClickHouse, check its schema, then
+    wait for Kafka and the ingest topic. Raises :class:`StartupFailed` naming the problem
+    (never a password)."""
     client = connect(settings)
     try:
-        wait_until_ready(client, settings.worker_startup_timeout)
-        if latest_version() not in applied_versions(client, settings.clickhouse_database):
-            raise StartupError(
-                f"ClickHouse database {settings.clickhouse_database} is not migrated: "
-                "run `eventpipe migrate`"
-            )
-    except StartupError:
-        raise
-    except Exception as exc:
-        raise StartupError(
-            f"ClickHouse at {settings.clickhouse_address()} is not reachable: {exc}"
-        ) from exc
+        with naming_the_service(clickhouse=settings):
+            wait_until_ready(client, settings.worker_startup_timeout)
+            migrated = latest_version() in applied_versions(client, settings.clickhouse_database)
     finally:
         client.disconnect()
-    try:
-        found = describe_topics(
-            settings.librdkafka_security(),
-            [settings.topic],
-            timeout=settings.worker_startup_timeout,
+    if not migrated:
+        raise StartupFailed(
+            f"ClickHouse database {settings.clickhouse_database} is not migrated: "
+            "run `eventpipe migrate`"
         )
-    except Exception as exc:
-        raise StartupError(f"Kafka at {settings.kafka_bootstrap} is not reachable: {exc}") from exc
-    if not found:
-        raise StartupError(f"topic {settings.topic} does not exist: run `eventpipe topics create`")
+    wait_for_topic(settings, settings.worker_startup_timeout)
 
 
 def _exit_now(signum: int, _frame: object) -> None:
@@ -70,7 +55,7 @@ def run_worker(settings: WorkerSettings) -> int:
     configure(settings, service="worker")
     try:
         check_dependencies(settings)
-    except StartupError as exc:
+    except StartupFailed as exc:
         log.error("cannot start", reason=str(exc))
         return 2
     app = create_app(settings)

@@ -70,15 +70,31 @@ def test_metrics_endpoint_reports_the_pipeline(
 
 
 def test_missing_topic_is_a_clear_startup_error(worker_env: dict[str, str]) -> None:
-    worker = WorkerProcess(worker_env | {"EVENTPIPE_TOPIC": unique("missing")}).start()
+    # Waited for (it may be being created alongside), then named.
+    missing = unique("missing")
+    env = worker_env | {"EVENTPIPE_TOPIC": missing, "EVENTPIPE_WORKER_STARTUP_TIMEOUT": "3"}
+    worker = WorkerProcess(env).start()
     assert worker.wait(60) == 2
-    assert "eventpipe topics create" in worker.log()
+    assert f"topic {missing} does not exist (run `eventpipe topics create`)" in worker.log()
 
 
 def test_unmigrated_database_is_a_clear_startup_error(worker_env: dict[str, str]) -> None:
     worker = WorkerProcess(worker_env | {"EVENTPIPE_CLICKHOUSE_DATABASE": unique("nodb")}).start()
     assert worker.wait(60) == 2
     assert "eventpipe migrate" in worker.log()
+
+
+def test_unreachable_clickhouse_is_a_clear_startup_error(worker_env: dict[str, str]) -> None:
+    env = worker_env | {
+        "EVENTPIPE_CLICKHOUSE_URL": "clickhouse://default:hunter2@127.0.0.1:1/default",
+        "EVENTPIPE_WORKER_STARTUP_TIMEOUT": "2",
+        "EVENTPIPE_CLICKHOUSE_CONNECT_TIMEOUT": "1",
+    }
+    worker = WorkerProcess(env).start()
+    assert worker.wait(60) == 2
+    assert "ClickHouse at 127.0.0.1:1: " in worker.log()
+    assert "hunter2" not in worker.log()
+    assert "Traceback" not in worker.log()
 
 
 def test_sigterm_stops_cleanly_with_everything_written(

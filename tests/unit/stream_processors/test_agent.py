@@ -88,14 +88,15 @@ async def test_agent_holds_the_batch_while_the_sink_is_down(twins: Twins) -> Non
 
 
 def test_an_unreachable_clickhouse_is_named_without_its_password() -> None:
-    from stream_processors.worker import StartupError, check_dependencies
+    from eventpipe.startup import StartupFailed
+    from stream_processors.worker import check_dependencies
 
     settings = WorkerSettings(
         clickhouse_url="clickhouse://reader:s3cr3t@127.0.0.1:1/default",
         worker_startup_timeout=0.1,
         clickhouse_connect_timeout=0.1,
     )
-    with pytest.raises(StartupError) as caught:
+    with pytest.raises(StartupFailed) as caught:
         check_dependencies(settings)
     assert "127.0.0.1:1" in str(caught.value)
     assert "s3cr3t" not in str(caught.value)
