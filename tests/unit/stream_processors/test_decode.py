@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from events.codec import derive_event_id
 from events.limits import MAX_EVENT_BYTES
 from events.wire import decode_wire_record
-from stream_processors.decode import Decoded, decode_record
+from stream_processors.decode import WHOLE_RECORD_LINES, Decoded, decode_record
 from tests.unit.stream_processors.fakes import line, record
 
 
@@ -132,7 +132,8 @@ def _comparable(out: Decoded) -> tuple[Any, ...]:
 @given(records())
 @settings(max_examples=400, deadline=None)
 def test_a_whole_record_decodes_exactly_as_line_by_line(value: bytes) -> None:
-    whole = decode(value)
+    with patch("stream_processors.decode.WHOLE_RECORD_LINES", 0):  # short records too
+        whole = decode(value)
     with patch("stream_processors.decode.decode_wire_record", return_value=None):
         by_line = decode(value)
     assert _comparable(whole) == _comparable(by_line)
@@ -155,3 +156,10 @@ def test_a_line_longer_than_the_limit_is_found_wherever_it_is() -> None:
     fits = line(message="m", data={"x": "y" * (MAX_EVENT_BYTES - 100)})
     assert len(fits) <= MAX_EVENT_BYTES
     assert decode_wire_record(record(short, fits, short, fits)) is not None
+
+
+def test_only_records_of_many_lines_are_decoded_whole() -> None:
+    with patch("stream_processors.decode.decode_wire_record", wraps=decode_wire_record) as spy:
+        decode(record(*[line()] * (WHOLE_RECORD_LINES - 1)))  # 6 newlines
+        decode(record(*[line()] * WHOLE_RECORD_LINES) + b"\n")
+    assert spy.call_count == 1
