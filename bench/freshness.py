@@ -1,9 +1,10 @@
 """Freshness: event time to readable in ClickHouse, at a fixed rate.
 
-Events are produced live at half the measured maximum rate (``ingest_e2e_2w`` in
-results.json when present), each stamped with its creation time. A poller asks ClickHouse
-every 50 ms which insert batches became readable (a batch shares one ``ingested_ms``) and
-notes when it first saw each; an event's freshness is that moment minus its event time.
+Events are produced live at half the measured maximum rate (``ingest_e2e_2w``: from this
+run when it is part of it, which then runs first; else from results.json), each stamped
+with its creation time. A poller asks ClickHouse every 50 ms which insert batches became
+readable (a batch shares one ``ingested_ms``) and notes when it first saw each; an event's
+freshness is that moment minus its event time.
 Our two workers and the bare consumer (two processes) are measured the same way.
 """
 
@@ -28,14 +29,17 @@ from events.codec import pack_lines
 __all__ = ["run_freshness"]
 
 _DEFAULT_RATE = 20_000.0
+_MAX_RATE = "ingest_e2e_2w"
 
 
 def _target_rate(ctx: BenchContext) -> float:
     if ctx.smoke:
         return 300.0
+    if _MAX_RATE in ctx.measured:  # measured in this run: run_benchmarks ran it first
+        return ctx.measured[_MAX_RATE].value / 2
     if RESULTS_PATH.exists():
         for row in json.loads(RESULTS_PATH.read_text()):
-            if row["name"] == "ingest_e2e_2w":
+            if row["name"] == _MAX_RATE:
                 return float(row["value"]) / 2
     return _DEFAULT_RATE
 
@@ -151,6 +155,8 @@ def run_freshness(ctx: BenchContext) -> list[Result]:
     ]
 
 
-benchmark("freshness_p99", description="p99 event time to readable at half the max rate")(
-    run_freshness
-)
+benchmark(
+    "freshness_p99",
+    description="p99 event time to readable at half the max rate",
+    after=(_MAX_RATE,),
+)(run_freshness)

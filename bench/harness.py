@@ -64,6 +64,8 @@ class BenchContext:
     postgres_dsn: str | None = None
     scale: Scale = "full"
     console: Console = field(default_factory=lambda: Console(stderr=True))
+    #: Results measured so far in this run, by name (what later benchmarks may build on).
+    measured: dict[str, Result] = field(default_factory=dict)
 
     @property
     def smoke(self) -> bool:
@@ -79,20 +81,24 @@ class Benchmark:
     names: tuple[str, ...]
     run: Callable[[BenchContext], list[Result]]
     description: str
+    #: Results this benchmark reads when they were measured in the same run; a run that
+    #: includes the benchmarks producing them runs those first.
+    after: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, Benchmark] = {}
 
 
 def benchmark(
-    *names: str, description: str = ""
+    *names: str, description: str = "", after: tuple[str, ...] = ()
 ) -> Callable[[Callable[[BenchContext], list[Result]]], Callable[[BenchContext], list[Result]]]:
-    """Register ``run`` as the benchmark producing the results named ``names``."""
+    """Register ``run`` as the benchmark producing the results named ``names``; ``after``
+    names results it reads (see :attr:`Benchmark.after`)."""
 
     def register(
         run: Callable[[BenchContext], list[Result]],
     ) -> Callable[[BenchContext], list[Result]]:
-        bench = Benchmark(tuple(names), run, description or (run.__doc__ or "").strip())
+        bench = Benchmark(tuple(names), run, description or (run.__doc__ or "").strip(), after)
         for name in names:
             if name in _REGISTRY and _REGISTRY[name].run is not run:
                 raise ValueError(f"benchmark {name!r} registered twice")
@@ -139,12 +145,16 @@ def run_benchmarks(ctx: BenchContext, names: Sequence[str] | None = None) -> lis
     for name in names or sorted(known):
         if known[name] not in chosen:
             chosen.append(known[name])
+    produced = {name for bench in chosen for name in bench.names}
+    # Those reading another chosen benchmark's results last (stable: the order otherwise).
+    chosen.sort(key=lambda bench: any(name in produced for name in bench.after))
     results: list[Result] = []
     for bench in chosen:
         ctx.console.rule(f"[bold]{', '.join(bench.names)}")
-        results.extend(
-            r for r in bench.run(ctx) if not names or r.name in names or r.name in bench.names
-        )
+        for result in bench.run(ctx):
+            ctx.measured[result.name] = result
+            if not names or result.name in names or result.name in bench.names:
+                results.append(result)
     return results
 
 
