@@ -6,14 +6,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
 from confluent_kafka import KafkaError, KafkaException
 
 from eventpipe.config import ClickHouseConnection, KafkaConnection
 from eventpipe.kafka import describe_topics
 from events.errors import FatalError
+from storage.client import connect, wait_until_ready
 
-__all__ = ["StartupFailed", "naming_the_service", "require_topics", "wait_for_topic"]
+__all__ = [
+    "StartupFailed",
+    "clickhouse_ready",
+    "naming_the_service",
+    "require_topics",
+    "wait_for_topic",
+]
 
 
 class StartupFailed(FatalError):
@@ -71,3 +79,17 @@ def naming_the_service(
             raise
         text = str(exc).strip() or type(exc).__name__
         raise StartupFailed(f"ClickHouse at {clickhouse.clickhouse_address()}: {text}") from exc
+
+
+@contextmanager
+def clickhouse_ready(settings: ClickHouseConnection, timeout: float) -> Iterator[Client]:
+    """A client of ClickHouse once it answers (waiting up to ``timeout`` seconds),
+    disconnected at the end. Its errors, while waiting and in the body, become
+    :class:`StartupFailed` naming the server (see :func:`naming_the_service`)."""
+    client = connect(settings)
+    try:
+        with naming_the_service(clickhouse=settings):
+            wait_until_ready(client, timeout)
+            yield client
+    finally:
+        client.disconnect()

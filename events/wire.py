@@ -206,6 +206,15 @@ _DEEP_LINE: Final = 2 * _DEEP_DATA
 _CONTAINERS: Final = frozenset((dict, list))
 
 
+def _nests_too_deep(data: dict[str, Any] | None) -> bool:
+    """Whether ``data`` nests past :data:`_DEEP_DATA` (then the model gives the verdict)."""
+    return (
+        data is not None
+        and not _CONTAINERS.isdisjoint(map(type, data.values()))  # nested at all
+        and _deeper_than(data, _DEEP_DATA)
+    )
+
+
 def _deeper_than(node: dict[str, Any], limit: int) -> bool:
     """Whether containers nest more than ``limit`` levels in ``node`` (itself level 1)."""
     stack: list[tuple[Any, int]] = [(node, 1)]
@@ -230,12 +239,7 @@ def decode_wire(line: bytes | memoryview) -> WireEvent:
             event = _settle(_DECODER.decode(line))
             if len(line) < _DEEP_LINE:
                 return event
-            data = event.data
-            if (
-                data is not None
-                and not _CONTAINERS.isdisjoint(map(type, data.values()))  # nested at all
-                and _deeper_than(data, _DEEP_DATA)
-            ):
+            if _nests_too_deep(event.data):
                 raise _Defer
             return event
         except _DEFER_DECODE:
@@ -285,8 +289,7 @@ def decode_wire_record(record: bytes) -> list[WireEvent] | None:
     ):
         # Some `data` nests: the depth check of decode_wire, line by line.
         for line, event in zip(record.split(b"\n"), events, strict=False):
-            data = event.data
-            if len(line) >= _DEEP_LINE and data is not None and _deeper_than(data, _DEEP_DATA):
+            if len(line) >= _DEEP_LINE and _nests_too_deep(event.data):
                 return None
     return events
 

@@ -6,10 +6,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from eventpipe.logs import configure, get_logger
-from eventpipe.startup import naming_the_service
+from eventpipe.startup import clickhouse_ready
 from query_api.app import create_app
 from query_api.settings import ApiSettings
-from storage.client import connect, wait_until_ready
 
 __all__ = ["build", "serve"]
 
@@ -34,12 +33,8 @@ def serve(settings: ApiSettings, *, host: str, port: int, workers: int) -> None:
     (each worker process's lifespan checks again, as it opens its own connections).
     """
     configure(settings, service="api")
-    client = connect(settings)
-    try:
-        with naming_the_service(clickhouse=settings):
-            wait_until_ready(client, settings.api_startup_timeout)
-    finally:
-        client.disconnect()
+    with clickhouse_ready(settings, settings.api_startup_timeout):
+        pass  # it answers: serve
     log.info("serving the read API", host=host, port=port, workers=workers)
     uvicorn.run(
         "query_api.server:build",

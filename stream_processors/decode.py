@@ -69,24 +69,26 @@ def decode_record(
     if not value:
         into.dead.append(DeadLetter(value or b"", _EMPTY_RECORD, topic, partition, offset, 0))
         return
-    whole = decode_wire_record(value) if value.count(b"\n") >= WHOLE_RECORD_LINES else None
-    if whole is not None:
-        _add_record(into, whole, topic=topic, partition=partition, offset=offset, ms=record_ms)
-        return
     events = into.events
     seen, dead_before = len(events), len(into.dead)
-    for number, line in iter_lines(value):
-        try:
-            event = decode_wire(line)
-        except InvalidEvent as reason:
-            into.dead.append(DeadLetter(line, reason, topic, partition, offset, number))
-            continue
-        if event.event_id is None:
-            event.event_id = derive_event_id(topic, partition, offset, number)
-        if event.timestamp is None:
-            event.timestamp = record_ms
-        events.append(event)
-        into.src_line.append(number)
+    whole = decode_wire_record(value) if value.count(b"\n") >= WHOLE_RECORD_LINES else None
+    if whole is not None:
+        _fill_ids_and_times(whole, topic=topic, partition=partition, offset=offset, ms=record_ms)
+        events.extend(whole)
+        into.src_line.extend(range(1, len(whole) + 1))
+    else:
+        for number, line in iter_lines(value):
+            try:
+                event = decode_wire(line)
+            except InvalidEvent as reason:
+                into.dead.append(DeadLetter(line, reason, topic, partition, offset, number))
+                continue
+            if event.event_id is None:
+                event.event_id = derive_event_id(topic, partition, offset, number)
+            if event.timestamp is None:
+                event.timestamp = record_ms
+            events.append(event)
+            into.src_line.append(number)
     added = len(events) - seen
     if added:
         into.src_topic.extend([topic] * added)
@@ -96,10 +98,10 @@ def decode_record(
         into.dead.append(DeadLetter(value, _EMPTY_RECORD, topic, partition, offset, 0))
 
 
-def _add_record(
-    into: Decoded, events: list[WireEvent], *, topic: str, partition: int, offset: int, ms: int
+def _fill_ids_and_times(
+    events: list[WireEvent], *, topic: str, partition: int, offset: int, ms: int
 ) -> None:
-    """Add a whole record's events (line n is ``events[n - 1]``), ids and times settled."""
+    """Settle a whole record's missing ids and times (line n is ``events[n - 1]``)."""
     # The checks run in C: most producers set both fields on every event.
     if any(map(is_, map(_EVENT_ID, events), repeat(None))):
         for number, event in enumerate(events, start=1):
@@ -109,9 +111,3 @@ def _add_record(
         for event in events:
             if event.timestamp is None:
                 event.timestamp = ms
-    added = len(events)
-    into.events.extend(events)
-    into.src_line.extend(range(1, added + 1))
-    into.src_topic.extend([topic] * added)
-    into.src_partition.extend([partition] * added)
-    into.src_offset.extend([offset] * added)
