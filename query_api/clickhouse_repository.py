@@ -99,7 +99,12 @@ class ClickHouseEventsRepository:
     ) -> Series:
         days = _unsettled_days(await self._partitions())
         sql, params = statements.timeseries(
-            self._database, where.predicate(), days, INTERVAL_MS[interval], group_by
+            self._database,
+            where.predicate(),
+            days,
+            INTERVAL_MS[interval],
+            group_by,
+            self._max_buckets,
         )
         counts = await self._store.rows("timeseries", sql, params)
         return fill_series(counts, where, interval, group_by, self._max_buckets)

@@ -34,7 +34,9 @@ from query_api.timeparse import parse_time
 
 __all__ = ["check", "number"]
 
-_NUMBER: Final = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# One way to read each number (`\d+\.?\d*` could split a run of digits anywhere: quadratic
+# backtracking over a long run that is no number, with the GIL held).
+_NUMBER: Final = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _INT: Final = re.compile(r"-?\d{1,18}")
 _ORDERED: Final = frozenset({"gt", "gte", "lt", "lte"})
 _LEVEL_OPS: Final[dict[str, Callable[[int, int], bool]]] = {

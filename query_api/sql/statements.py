@@ -253,13 +253,19 @@ def timeseries(
     unsettled_days: Sequence[int],
     step_ms: int,
     group_by: str | None,
+    max_buckets: int,
 ) -> Statement:
-    """Counts per ``(bucket start, group)``; the group is ``''`` without ``group_by``."""
+    """Counts per ``(bucket start, group)``; the group is ``''`` without ``group_by``.
+
+    At most ``max_buckets + 1`` buckets of each group come back: a group with more spans
+    more buckets than the caller answers anyway (it refuses the request), and every bucket
+    of months of events at ``1m`` would otherwise be read into memory for that refusal.
+    """
     binder = Binder()
     source = deduplicated_source(database, where, unsettled_days, binder)
     step = binder.bind(int(step_ms))
     sql = (
         f"SELECT intDiv(ts_ms, {step}) * {step} AS bucket, {_GROUPS[group_by]} AS grp, count() "
-        f"FROM {source} GROUP BY bucket, grp"
+        f"FROM {source} GROUP BY bucket, grp LIMIT {int(max_buckets) + 1} BY grp"
     )
     return sql, binder.params

@@ -8,6 +8,8 @@ allow-list in :mod:`query_api.fields` and are backquoted. The text has no other 
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any, Final
 
 from query_api.predicates import (
@@ -29,6 +31,7 @@ from storage.schema import quote_identifier
 __all__ = ["Binder", "compile_where"]
 
 _SQL_OPS: Final = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_SCALE: Final = 1000  # a subnormal times 2**_SCALE is a normal number
 
 
 class Binder:
@@ -39,6 +42,12 @@ class Binder:
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
+        if isinstance(value, float) and 0 < abs(value) < sys.float_info.min:
+            # ClickHouse 18.16's SQL parser refuses a subnormal number literal (`1e-320` was
+            # a syntax error, a 500) and toFloat64('5e-324') is 0 there: written as a
+            # product of two normal numbers instead, exact (scaling by powers of two is).
+            self.params[name] = math.ldexp(value, _SCALE)
+            return f"(%({name})s * {math.ldexp(1.0, -_SCALE)!r})"
         self.params[name] = value
         return f"%({name})s"
 

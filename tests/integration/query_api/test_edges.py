@@ -1,13 +1,19 @@
-"""Edge inputs over the real server: numbers past ±10^18 in data comparisons, forged
-cursors, repeated parameters and the ends of the time range."""
+"""Edge inputs over the real server: numbers past ±10^18 and subnormal ones in comparisons,
+forged cursors, repeated parameters, the ends of the time range, and timeseries over far too
+many buckets."""
 
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from clickhouse_driver import Client
 
-from tests.integration.query_api.support import ALL, OpenApi, insert_ch
+from query_api import ApiSettings
+from query_api.clickhouse_repository import ClickHouseEventsRepository
+from query_api.store import ClickHouseStore
+from query_api.timeparse import format_ms
+from tests.integration.query_api.support import ALL, OpenApi, build, insert_ch, serve
 from tests.unit.query_api.helpers import event
 
 
@@ -52,3 +58,73 @@ async def test_forged_cursors_repeats_and_time_extremes_are_answered(
             assert stats.status_code == 200
         too_late = await http.get("/v1/events", params={"since": "253402300800000"}, headers=ALL)
         assert too_late.status_code == 400 and "since" in too_late.json()["message"]
+
+
+async def test_subnormal_numbers_compare_numerically(
+    ch_client: Client, ch_database: str, open_api: OpenApi
+) -> None:
+    # ClickHouse 18.16's SQL parser refuses a subnormal literal: these were 500s.
+    tiny = event(data={"x": 1e-300})
+    zero = event(
+        data={"x": 0},
+        kind="access",
+        message=None,
+        http={"method": "GET", "path": "/", "status": 200, "duration_ms": 0.0},
+    )
+    insert_ch(ch_client, ch_database, [tiny, zero])
+    async with open_api() as http:
+        for q, want in (
+            ("data.x gt 1e-320", [tiny]),
+            ("data.x lte -1e-310", []),
+            ("http.duration_ms lt 1e-320", [zero]),
+            ("http.status in (1e-320, 200)", [zero]),
+            ("http.status eq 5e-324", []),
+        ):
+            for path in ("/v1/events", "/v1/stats", "/v1/stats/timeseries"):
+                response = await http.get(path, params={"q": q}, headers=ALL)
+                assert response.status_code == 200, (q, path, response.text)
+            found = (await http.get("/v1/events", params={"q": q}, headers=ALL)).json()["items"]
+            assert [e["event_id"] for e in found] == [e["event_id"] for e in want], q
+
+
+class _Counting:
+    """A row source over the real server that notes how many rows each query returned."""
+
+    def __init__(self, store: ClickHouseStore) -> None:
+        self.store = store
+        self.returned: dict[str, int] = {}
+
+    async def rows(self, name: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        rows = await self.store.rows(name, sql, params)
+        self.returned[name] = len(rows)
+        return rows
+
+    async def ping(self) -> bool:
+        return await self.store.ping()
+
+
+async def test_too_many_buckets_are_refused_without_reading_them_all(
+    ch_client: Client, ch_database: str, api_settings: ApiSettings
+) -> None:
+    # Every non-empty bucket used to come back to the API before the bucket count was
+    # checked: over months of events, millions of rows in memory for one 400.
+    minute = 60_000
+    events = [event(timestamp=format_ms(1_704_067_200_000 + i * minute)) for i in range(40)]
+    insert_ch(ch_client, ch_database, events)
+    store = ClickHouseStore(api_settings, threads=1, query_timeout=30)
+    source = _Counting(store)
+    repo = ClickHouseEventsRepository(source, ch_database, max_buckets=5)
+    try:
+        await store.start(10)
+        async with serve(build(api_settings, repo)) as http:
+            for grouping in ({}, {"group_by": "severity"}):
+                params = {"interval": "1m", **grouping}
+                response = await http.get("/v1/stats/timeseries", params=params, headers=ALL)
+                assert response.status_code == 400, response.text
+                assert "more than 5" in response.json()["message"]
+                assert source.returned["timeseries"] <= 6
+            params = {"interval": "1h", "group_by": "severity"}
+            response = await http.get("/v1/stats/timeseries", params=params, headers=ALL)
+            assert [b["count"] for b in response.json()["buckets"]] == [40]
+    finally:
+        await store.close()

@@ -111,3 +111,18 @@ def test_semantic_errors_point_at_the_culprit(query: str, position: int, message
         typed(query)
     assert caught.value.position == position
     assert caught.value.expected
+
+
+RUN = "1" * 100_000
+
+
+@pytest.mark.timeout(60)  # the patterns' worst case took hours here: fail, do not hang
+def test_a_long_run_of_digits_that_is_no_number_is_read_at_once() -> None:
+    # The number patterns (`\d+\.?\d*`) let the digits split anywhere, so a run that did not
+    # end as a number was retried at every split: quadratic, 1.2 s of CPU holding the GIL
+    # (every request of the worker waited) for a 4 KB `q`.
+    for query in (f"(http.status eq '{RUN}x')", f"(http.status eq {RUN}x)"):
+        with pytest.raises(InvalidQuery):
+            typed(query)
+    text = f"{RUN}.{RUN}x"
+    assert typed(f"(data.x gt '{text}')") == DataCompare("x", "gt", text)  # text, not a number
