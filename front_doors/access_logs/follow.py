@@ -181,6 +181,10 @@ class FileFollower:
             found = await asyncio.to_thread(open_with_identity, self._path, start)
             if found is not None:
                 file, identity = found
+                if start is None:
+                    # Skipping to the end is decided once per file: a restart (say, after
+                    # a quiet run) must resume here, not skip what came meanwhile too.
+                    await asyncio.to_thread(self._positions.save, identity)
                 self._saved = identity
                 return self._opened(file, identity)
             await _sleep_unless(stop, self._settings.access_poll_seconds)

@@ -23,6 +23,11 @@ event field        keys looked for
                    time_local (CLF time); msec (epoch seconds)
 ``data.referer``   referer, http_referer
 =================  ===========================================================
+
+Caddy nests the request's facts in a ``request`` object: its ``method``, ``uri``,
+``client_ip``/``remote_ip`` and ``headers.User-Agent`` count as top-level keys (the rest of
+it stays under ``data.request``), and its ``ts`` (epoch seconds), ``duration`` (seconds)
+and ``user_id`` are read as ``msec``, ``request_time`` and ``user``.
 """
 
 from __future__ import annotations
@@ -67,8 +72,10 @@ def parse_json_line(line: bytes, component: str) -> dict[str, Any]:
 
 def _from_flat(fields: dict[str, Any], component: str) -> dict[str, Any]:
     rest = dict(fields)
+    if isinstance(rest.get("request"), dict):
+        _flatten_caddy(rest)
     http = {name: _take(rest, keys, name) for name, keys in _HTTP_KEYS.items()}
-    _split_request(rest.pop("request", None), http)
+    _split_request(rest, http)
     seconds = rest.pop("request_time", None)
     if http["duration_ms"] is None and seconds is not None:
         http["duration_ms"] = _number(seconds, "request_time", scale=1000)
@@ -110,9 +117,33 @@ def _integer(text: str) -> int | str:
         return text
 
 
-def _split_request(request: Any, http: dict[str, Any]) -> None:
+def _flatten_caddy(fields: dict[str, Any]) -> None:
+    """Caddy's line in the flat shape, in place (see the module docstring); keys already
+    at the top level win."""
+    request = dict(fields["request"])
+    for key in ("method", "uri", "client_ip", "remote_ip"):
+        if key in request and key not in fields:
+            fields[key] = request.pop(key)
+    headers = request.get("headers")
+    agents = headers.get("User-Agent") if isinstance(headers, dict) else None
+    if isinstance(agents, list) and agents:
+        fields.setdefault("user_agent", agents[0])
+    fields["request"] = request
+    for theirs, ours in (("ts", "msec"), ("duration", "request_time")):
+        # Only numbers: a custom time or duration format stays under data as it is.
+        if isinstance(fields.get(theirs), int | float) and ours not in fields:
+            fields[ours] = fields.pop(theirs)
+    if fields.get("user_id"):
+        fields.setdefault("user", fields.pop("user_id"))
+
+
+def _split_request(fields: dict[str, Any], http: dict[str, Any]) -> None:
+    """Method and path from an nginx-style ``request`` line (anything else in ``request``,
+    such as Caddy's object, stays under ``data``)."""
+    request = fields.get("request")
     if not isinstance(request, str):
         return
+    del fields["request"]
     parts = request.split(" ")
     if len(parts) >= 2:
         http["method"] = http["method"] or parts[0]

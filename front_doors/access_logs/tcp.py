@@ -7,6 +7,11 @@ waits in TCP's flow control, it does not grow our memory), splitting them into l
 them to the shared :class:`~front_doors.access_logs.publisher.AccessPublisher`. A client
 that stalls mid-line blocks only its own task, and is closed after the idle timeout; a
 client that disconnects or resets loses nothing it completed.
+
+Hazard: asyncio's ``StreamReader`` raises a connection's error on the next ``read`` even
+while it still holds bytes received before the reset, and so would drop up to a socket
+buffer of complete lines. :class:`_Protocol` ends such a reader as if the client had
+closed, and notes the error for the receiver to act on once the bytes are read.
 """
 
 from __future__ import annotations
@@ -43,11 +48,14 @@ class TcpReceiver:
 
         Raises ``OSError`` when the address cannot be bound.
         """
-        self._server = await asyncio.start_server(
-            self._serve,
-            self._settings.access_host,
-            self._settings.access_port,
-            limit=self._settings.access_read_bytes * 2,
+        loop = asyncio.get_running_loop()
+        limit = self._settings.access_read_bytes * 2
+
+        def protocol() -> _Protocol:  # what asyncio.start_server builds, with our protocol
+            return _Protocol(asyncio.StreamReader(limit, loop), self._serve, loop)
+
+        self._server = await loop.create_server(
+            protocol, self._settings.access_host, self._settings.access_port
         )
         host, port = self._server.sockets[0].getsockname()[:2]
         return str(host), int(port)
@@ -84,12 +92,14 @@ class TcpReceiver:
         self._connections[task] = writer
         self._counters.add("connections")
         try:
-            await self._read(reader, _source(writer))
+            await self._read(reader, _source(writer), writer.transport.get_protocol())
         finally:
             del self._connections[task]
             writer.transport.abort()  # nothing is ever written back: no need to drain
 
-    async def _read(self, reader: asyncio.StreamReader, source: str) -> None:
+    async def _read(
+        self, reader: asyncio.StreamReader, source: str, protocol: asyncio.BaseProtocol
+    ) -> None:
         settings = self._settings
         splitter = LineSplitter(settings.access_max_line_bytes)
         publish = self._publisher.publish
@@ -99,6 +109,8 @@ class TcpReceiver:
                 await publish(splitter.feed(chunk), source)
                 # Fairness: a client whose data is always ready still lets the others run.
                 await asyncio.sleep(0)
+            if isinstance(protocol, _Protocol) and protocol.broken is not None:
+                raise protocol.broken  # every byte received before it is read
         except TimeoutError:
             if self._closing:
                 cut = "the receiver shut down"
@@ -126,6 +138,19 @@ class TcpReceiver:
                 return await reader.read(self._settings.access_read_bytes)
             finally:
                 del self._reads[task]
+
+
+class _Protocol(asyncio.StreamReaderProtocol):
+    """asyncio's stream protocol, except that a connection that breaks ends its reader
+    like a clean close (so what it buffered is still read) and keeps the error in
+    :attr:`broken`."""
+
+    broken: OSError | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if isinstance(exc, OSError):
+            self.broken, exc = exc, None
+        super().connection_lost(exc)
 
 
 def _source(writer: asyncio.StreamWriter) -> str:

@@ -3,7 +3,9 @@
 The limit holds for what the collector would have to keep in memory: the declared
 ``Content-Length`` is checked before anything is read, the stream is counted while it is
 read, and decompressed bytes are counted too (a small gzip body cannot expand into
-gigabytes: a "zip bomb" is cut off at the limit).
+gigabytes: a "zip bomb" is cut off at the limit). A compressed stream is counted as sent
+as well: padding, empty gzip members or empty deflate blocks inflate to nothing, and an
+endless chunked upload of them would otherwise be read for ever.
 
 A compressed body must be whole: a gzip body is every member of it (RFC 1952: ``pigz`` and
 streaming shippers write several), trailing zero padding is ignored as ``gzip`` does, and
@@ -69,12 +71,14 @@ async def _read_compressed(
 ) -> bytes:
     inflater = zlib.decompressobj(wbits)
     body = bytearray()
-    fed = False
+    sent = 0
     try:
         async for chunk in chunks:
+            sent += len(chunk)
+            if sent > max_bytes:  # as a declared Content-Length over the limit would be
+                raise _too_large(max_bytes)
             # max_length bounds what one call may produce; leftovers wait in unconsumed_tail.
             data = chunk
-            fed = fed or bool(chunk)
             while data:
                 if inflater.eof:  # bytes after the end of the stream (of a gzip member)
                     inflater, data = _after_end(inflater, data, wbits, encoding)
@@ -87,7 +91,7 @@ async def _read_compressed(
         body += inflater.flush()
     except zlib.error as exc:
         raise BadRequest(f"the body is not valid {encoding}: {exc}") from None
-    if fed and not inflater.eof:
+    if sent and not inflater.eof:
         raise BadRequest(f"the body is not valid {encoding}: truncated (its end is missing)")
     if len(body) > max_bytes:
         raise _too_large(max_bytes)

@@ -108,11 +108,12 @@ def _to_event(item: Item, legacy: Legacy | None) -> Item:
 
 def _components(events: Sequence[Item]) -> set[str]:
     # Only well-formed names: a malformed one is rejected item by item, with its reason.
+    # fullmatch, not match: the pattern's `$` would let a trailing newline through.
     found = set()
     for event in events:
         if isinstance(event, dict):
             component = event.get("component")
-            if isinstance(component, str) and _COMPONENT.match(component):
+            if isinstance(component, str) and _COMPONENT.fullmatch(component):
                 found.add(component)
     return found
 

@@ -39,7 +39,8 @@ class CollectorSettings(ProducerSettings):
     collector_max_body_bytes: int = Field(
         default=10 * 1024 * 1024,
         ge=1024,
-        description="Largest request body, after decompression; larger ones get 413.",
+        description="Largest request body, both as sent and after decompression; larger "
+        "ones get 413.",
     )
     collector_max_events: int = Field(
         default=10_000,

@@ -29,6 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -59,6 +60,8 @@ COUNTERS = {
     "run_errors": "Runs abandoned because PostgreSQL failed.",
 }
 _FATAL = (ProducerClosed, ProducerFailed)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 @dataclass
@@ -207,6 +210,13 @@ class Relay:
             event = orjson.loads(row.payload)
         except orjson.JSONDecodeError as exc:
             raise InvalidEvent("bad_json", "", f"not valid JSON: {exc}") from None
+        if isinstance(event, dict):
+            # A row written by hand (another language, a migration) may hold its id and
+            # time in its columns only: without them every resend would be a new event.
+            if event.get("event_id") is None:
+                event["event_id"] = str(row.event_id)
+            if event.get("timestamp") is None:
+                event["timestamp"] = (row.created_at - _EPOCH) // _MILLISECOND
         return await self._producer.emit(event)
 
     async def _dead_letter(self, letters: list[Rejected], report: RunReport) -> bool:

@@ -10,6 +10,7 @@ rows another relay took over) cannot overwrite the newer claim's state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -27,7 +28,7 @@ WITH batch AS (
 UPDATE {t} AS o
 SET state = 'SENDING', claimed_at = now(), claim_id = %(claim)s, attempts = o.attempts + 1
 FROM batch WHERE o.id = batch.id
-RETURNING o.id, o.event_id, o.component, o.payload
+RETURNING o.id, o.event_id, o.component, o.payload, o.created_at
 """
 _DELIVERED = """
 UPDATE {t} SET state = 'DELIVERED', delivered_at = now(), last_error = NULL
@@ -62,6 +63,7 @@ class OutboxRow:
     event_id: UUID
     component: str
     payload: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

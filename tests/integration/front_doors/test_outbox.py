@@ -196,6 +196,42 @@ async def test_a_row_that_is_not_an_event_is_dead_lettered_with_its_reason(
     assert read_all(kafka_conf, topic) == []
 
 
+async def test_a_row_written_by_hand_is_resent_as_the_same_event(
+    make_outbox_settings: Any,
+    pg_dsn: str,
+    outbox_table: str,
+    kafka_conf: dict[str, Any],
+    topic: str,
+) -> None:
+    # A service in another language writes its rows itself: the id and time are columns,
+    # not in the payload. A resend (a relay that died after Kafka acknowledged) must be
+    # the same event, or readers see it twice.
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        row = conn.execute(
+            f'INSERT INTO "{outbox_table}" (event_id, component, payload) VALUES '
+            '(gen_random_uuid(), \'orders\', \'{"component": "orders", "message": "paid"}\') '
+            "RETURNING event_id, created_at"
+        ).fetchone()
+    assert row is not None
+    event_id, created_at = row
+    first = await _run(make_outbox_settings())
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # as if its relay had died
+        conn.execute(
+            f"UPDATE \"{outbox_table}\" SET state = 'SENDING', "
+            "claimed_at = now() - interval '10 minutes', claim_id = gen_random_uuid()"
+        )
+    second = await _run(make_outbox_settings(outbox_lease_seconds=60))
+    assert (first.delivered, second.delivered) == (1, 1)
+    sent = [
+        decode(line)
+        for message in read_all(kafka_conf, topic)
+        for _, line in iter_lines(message.value())
+    ]
+    assert [(str(e.event_id), e.timestamp) for e in sent] == [
+        (str(event_id), created_at.replace(microsecond=created_at.microsecond // 1000 * 1000))
+    ] * 2
+
+
 async def test_the_async_call_and_the_autocommit_guard_on_a_real_connection(
     make_outbox_settings: Any,
     pg_dsn: str,

@@ -157,6 +157,21 @@ async def test_from_end_skips_what_the_file_holds(kafka: MemoryKafka, tmp_path: 
     assert _paths(kafka) == _expected(10, 12)
 
 
+async def test_from_end_skips_only_once_what_was_written_while_stopped_is_read(
+    kafka: MemoryKafka, tmp_path: Path
+) -> None:
+    log = tmp_path / "access.log"
+    log.write_bytes(_lines(0, 10))
+    saved = PositionStore(tmp_path / "state", log)
+    async with _follower(kafka, log, access_follow_from="end"):
+        # Nothing to read: where it started is all the first run has to remember.
+        await wait_until(lambda: saved.load() is not None, "its start to be saved", timeout=5)
+    _append(log, _lines(10, 12))  # traffic while the follower is down (a deploy)
+    async with _follower(kafka, log, access_follow_from="end") as publisher:
+        await wait_until(lambda: publisher.counters["events"] == 2, "the lines written meanwhile")
+    assert _paths(kafka) == _expected(10, 12)
+
+
 async def test_lines_kafka_failed_are_read_again_with_the_same_ids(
     kafka: MemoryKafka, tmp_path: Path
 ) -> None:

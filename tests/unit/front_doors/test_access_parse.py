@@ -88,6 +88,31 @@ def test_nginx_json_lines_are_mapped() -> None:
     validate_wire(event)
 
 
+def test_caddy_json_lines_are_mapped() -> None:
+    # Caddy v2's access log as it writes it: the request's facts in a nested object, time
+    # and duration in seconds.
+    line = (
+        b'{"level":"info","ts":1704067201.5,"logger":"http.log.access","msg":"handled request",'
+        b'"request":{"remote_ip":"10.0.0.9","remote_port":"50000","client_ip":"1.2.3.4",'
+        b'"proto":"HTTP/2.0","method":"GET","host":"shop","uri":"/x?y=1",'
+        b'"headers":{"User-Agent":["curl/8.4"],"Accept":["*/*"]}},"bytes_read":0,'
+        b'"user_id":"alice","duration":0.25,"size":612,"status":404,'
+        b'"resp_headers":{"Server":["Caddy"]}}'
+    )
+    event = parse_line(line, "edge")
+    assert event["http"] == {
+        "method": "GET",
+        "path": "/x?y=1",
+        "status": 404,
+        "bytes": 612,
+        "ip": "1.2.3.4",
+        "user_agent": "curl/8.4",
+        "duration_ms": 250.0,
+    }
+    assert (event["timestamp"], event["user"]) == (1_704_067_201_500, "alice")
+    validate_wire(event)
+
+
 def test_an_eventpipe_shaped_json_line_is_kept_with_our_component() -> None:
     line = b'{"component":"other","http":{"method":"GET","path":"/","status":200},"user":"u"}'
     event = parse_line(line, "web")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -108,6 +110,25 @@ async def test_a_stalled_client_blocks_nobody_and_its_half_line_is_kept(kafka: M
         stalled.close()
     (letter,) = receiver.dead.letters
     assert letter.raw == _line(0)[:20] and "idle" in letter.reason.message
+
+
+async def test_a_client_that_resets_loses_nothing_it_completed(kafka: MemoryKafka) -> None:
+    lines = [_line(i) for i in range(40)]
+    kafka.capacity, kafka.available = 1, False  # Kafka away: the receiver waits for room
+    async with _receiver(kafka, access_read_bytes=1024, producer_record_events=1) as receiver:
+        client = socket.create_connection(("127.0.0.1", receiver.port))
+        client.sendall(b"".join(lines) + b"half a li")
+        await wait_until(lambda: len(kafka) == 1, "the receiver to wait for Kafka")
+        # The lines after the first read wait in our buffer when the reset comes.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()  # linger 0: a reset, not a clean close
+        await asyncio.sleep(0.1)  # the loop sees the reset while the receiver still waits
+        kafka.capacity, kafka.available = None, True
+        await wait_until(lambda: receiver.count("lines") == 41, "every line", timeout=10)
+        assert receiver.count("connections_broken") == 1
+    assert len(events_in(kafka)) == 40
+    (letter,) = receiver.dead.letters
+    assert letter.raw == b"half a li" and "broke" in letter.reason.message
 
 
 async def test_an_over_long_line_is_cut_dead_lettered_and_the_next_lines_are_fine(

@@ -132,6 +132,18 @@ async def test_a_scoped_token_writes_its_components(
     assert sorted(e.component for e in events_in(kafka)) == ["orders", "payments"]
 
 
+async def test_a_malformed_component_is_rejected_alone_not_refused_for_the_scope(
+    collector: httpx.AsyncClient, kafka: MemoryKafka
+) -> None:
+    # "payments\n" is no component (the contract rejects it); it must not be taken for one
+    # outside the token's scope, which would refuse the whole request.
+    items = [_event("payments"), _event("payments\n")]
+    response = await collector.post("/v1/events", json=items, headers=auth("pay-token"))
+    assert response.status_code == 202, response.text
+    assert [(r["index"], r["field"]) for r in response.json()["rejected"]] == [(1, "component")]
+    assert [e.component for e in events_in(kafka)] == ["payments"]
+
+
 async def test_oversize_bodies_and_batches_are_413(make_collector: Any, kafka: MemoryKafka) -> None:
     async with make_collector(collector_max_body_bytes=2048, collector_max_events=3) as client:
         too_big = await client.post("/v1/events", json=_event(message="x" * 4096), headers=auth())

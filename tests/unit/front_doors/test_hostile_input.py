@@ -18,7 +18,7 @@ from events.wire import validate_wire
 from front_doors.access_logs.parse import parse_line
 from front_doors.collector.body import read_body
 from front_doors.collector.compat import legacy_timestamp
-from front_doors.collector.errors import BadRequest
+from front_doors.collector.errors import BadRequest, PayloadTooLarge
 from front_doors.outbox.write import prepare
 from producers import MemoryKafka
 from tests.unit.front_doors.conftest import auth, events_in
@@ -66,6 +66,32 @@ async def test_a_truncated_or_trailing_compressed_body_is_a_bad_request(
 ) -> None:
     with pytest.raises(BadRequest, match=problem):
         await read_body({"content-encoding": encoding}, _chunks(body), 10_000)
+
+
+def _empty_deflate_blocks(count: int) -> bytes:
+    # A deflate stream that goes on and on without producing a byte: empty stored blocks
+    # (header bits, then LEN 0 and NLEN 0xffff), each five bytes once the stream is aligned.
+    deflater = zlib.compressobj()
+    head = deflater.compress(b"") + deflater.flush(zlib.Z_SYNC_FLUSH)
+    return head + b"\x00\x00\x00\xff\xff" * count + deflater.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "parts"),
+    [
+        ("gzip", [gzip.compress(_event("one")), *[b"\0" * 1_000] * 50]),
+        ("gzip", [gzip.compress(_event("one")), *[gzip.compress(b"")] * 2_000]),
+        ("deflate", [_empty_deflate_blocks(10_000)]),
+    ],
+    ids=["gzip-zero-padding", "gzip-empty-members", "deflate-empty-blocks"],
+)
+async def test_a_compressed_body_is_bounded_even_when_it_inflates_to_nothing(
+    encoding: str, parts: list[bytes]
+) -> None:
+    # Counting only inflated bytes would read an endless chunked upload of padding, empty
+    # members or empty blocks for ever; what is sent counts too, as a declared length does.
+    with pytest.raises(PayloadTooLarge):
+        await read_body({"content-encoding": encoding}, _chunks(*parts), 10_000)
 
 
 async def test_a_truncated_gzip_body_is_a_400_and_publishes_nothing(
