@@ -10,7 +10,7 @@ delivery reports and lingering records.
 from __future__ import annotations
 
 import atexit
-import contextlib
+import os
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -35,7 +35,9 @@ from producers.settings import ProducerSettings
 __all__ = ["EventProducer"]
 
 _BACKOFF = 0.005  # seconds between offers while the local queue is full
-_OPEN: weakref.WeakSet[EventProducer] = weakref.WeakSet()
+_OPEN: weakref.WeakSet[EventProducer] = weakref.WeakSet()  # not closed: closed at exit
+_LIVE: weakref.WeakSet[EventProducer] = weakref.WeakSet()  # every producer of this process
+_PURGED = "Local: Purged in queue"  # what librdkafka reports for the records it purges
 
 
 class EventProducer(EventHelpers[str]):
@@ -65,6 +67,7 @@ class EventProducer(EventHelpers[str]):
         # librdkafka reports every record within message.timeout.ms; 5 s covers the report.
         self._flush_timeout = settings.producer_delivery_timeout_ms / 1000 + 5.0
         self._errors = KafkaErrors(on_fatal=self._fail)
+        self._on_failure = on_failure
         self._tracker = DeliveryTracker(on_failure)
         # Not `kafka or ...`: a client with nothing queued has len() 0 and is falsy.
         self._kafka = (
@@ -80,12 +83,14 @@ class EventProducer(EventHelpers[str]):
             on_open=self._wake_lingerer,
         )
         self._closing = False
+        self._forked = False
         name = settings.producer_client_id
         self._lingerer = Lingerer(self._packer, name)
         self._poller = Poller(self._kafka, name, self._tracker.report_refused)
         self._lingerer.start()
         self._poller.start()
         _OPEN.add(self)
+        _LIVE.add(self)
 
     # -- the hot path -------------------------------------------------------------------
 
@@ -212,12 +217,15 @@ class EventProducer(EventHelpers[str]):
     # -- lifecycle ----------------------------------------------------------------------
 
     def flush(self, timeout: float | None = None) -> None:
-        """Send every accepted event and wait until each is delivered or reported failed.
+        """Send every event accepted so far and wait until each is delivered or reported
+        failed (events other threads accept meanwhile do not make it time out).
 
         Blocks up to ``timeout`` seconds (default: the delivery timeout plus 5 s, by which
         librdkafka has settled every record). Raises :class:`FlushTimeout` when events are
         still in flight then; they stay queued (call again to keep waiting).
         """
+        if self._forked:  # nothing was accepted in this process; the parent delivers its own
+            return
         limit = self._flush_timeout if timeout is None else timeout
         deadline = monotonic() + limit
         while True:
@@ -228,11 +236,13 @@ class EventProducer(EventHelpers[str]):
                 if monotonic() >= deadline:
                     raise FlushTimeout(self.stats().pending, limit) from None
                 self._kafka.poll(_BACKOFF)
-        self._kafka.flush(max(0.0, deadline - monotonic()))
+        # Every event accepted before this call is in Kafka's queue now; none left there
+        # means each is settled. Not stats().pending: it counts events other threads have
+        # accepted since, which this call does not wait for.
+        left = self._kafka.flush(max(0.0, deadline - monotonic()))
         self._tracker.report_refused()
-        pending = self.stats().pending
-        if pending:
-            raise FlushTimeout(pending, limit)
+        if left:
+            raise FlushTimeout(self.stats().pending, limit)
 
     def close(self, timeout: float | None = None, *, give_up: bool = False) -> None:
         """Stop accepting events, then deliver everything accepted as :meth:`flush` does.
@@ -241,6 +251,8 @@ class EventProducer(EventHelpers[str]):
         is lost yet, call ``close()`` again to keep waiting — or, with ``give_up=True``,
         reports what is left as failed (counters, ``on_failure``, log) and closes.
         """
+        if self._forked:
+            return
         if not self._closing:
             self._closing = True
             self._packer.refuse(lambda: ProducerClosed("the producer is closed"))
@@ -256,13 +268,19 @@ class EventProducer(EventHelpers[str]):
 
     def _purge(self) -> None:
         # Purged records come back through the delivery callbacks as failures: reported,
-        # never silently gone. Open records are shipped first so that they are reported too.
+        # never silently gone. Records still open are reported failed without Kafka:
+        # librdkafka frees a purged record's room only once its report is served, so
+        # shipping them now could find the queue still full.
         self._kafka.purge()
-        with contextlib.suppress(BufferError):  # the queue was just emptied
-            self._packer.ship_all()
-        self._kafka.purge()
+        self._packer.drop_all(self._abandon)
         self._kafka.flush(1.0)
         self._tracker.report_refused()
+
+    def _abandon(
+        self, component: str, value: bytes, events: int, waiters: list[Waiter] | None
+    ) -> None:
+        # Called by the packer with its lock held, as _ship is.
+        self._tracker.refused(events, waiters, component, value, _PURGED)
 
     def __enter__(self) -> EventProducer:
         return self
@@ -289,6 +307,31 @@ class EventProducer(EventHelpers[str]):
         """
         self._errors.add_listener(listener)
 
+    def _closed_by_owner_at_exit(self) -> None:
+        """Leave this producer out of the ``atexit`` safety net: its owner closes it.
+
+        For the logging handler's own producer. ``logging.shutdown`` closes the handler,
+        which waits only ``producer_handler_close_timeout``; but it runs *after* the safety
+        net (``atexit`` runs last in, first out, and ``logging`` registers first), which
+        would otherwise wait the full delivery timeout on a down Kafka first.
+        """
+        _OPEN.discard(self)
+
+    def _after_fork_in_child(self) -> None:
+        # librdkafka's threads stayed behind in the parent, and a lock another thread held
+        # at the fork stays held here: this producer can deliver nothing in this process.
+        # It refuses at once (rather than block or queue for nobody), and forgets the
+        # parent's events, which the parent delivers and counts.
+        self._forked = self._closing = True
+        self._tracker = DeliveryTracker(self._on_failure)
+        self._packer.after_fork_in_child(
+            lambda: ProducerFailed(
+                "the producer was created before this process forked and cannot deliver "
+                "here: create one in the child process"
+            )
+        )
+        _OPEN.discard(self)
+
     def _fail(self, error: Any) -> None:
         self._packer.refuse(lambda: ProducerFailed(f"kafka producer failed: {error}"))
 
@@ -302,6 +345,14 @@ def _to_wire(event: object) -> WireEvent:
     if isinstance(event, Mapping):
         return validate_wire(event)
     raise InvalidEvent("not_object", "", f"an event is a mapping or an Event, not {type(event)}")
+
+
+def _after_fork_in_child() -> None:
+    for producer in list(_LIVE):
+        producer._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -20,13 +20,16 @@ Behaviour, in particular when Kafka is unreachable:
   feed its own complaints back into itself.
 * ``close()`` (called by ``logging.shutdown`` at exit) waits at most
   ``producer_handler_close_timeout`` seconds and says on stderr how many events it could
-  not deliver.
+  not deliver. The producer's own ``atexit`` safety net leaves an owned producer to it.
+* In a forked child (librdkafka's threads stay in the parent) an owned producer is
+  replaced on the child's first record, and closed when the child exits.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from typing import Any
 
@@ -35,7 +38,7 @@ from confluent_kafka import KafkaError
 from events.errors import InvalidEvent
 from events.wire import validate_wire
 from producers.client import EventProducer
-from producers.errors import FlushTimeout, ProducerClosed, QueueFull
+from producers.errors import FlushTimeout, ProducerClosed, ProducerFailed, QueueFull
 from producers.records import fallback_event, record_event, scrubbed
 from producers.settings import ProducerSettings
 
@@ -62,18 +65,57 @@ class EventHandler(logging.Handler):
         validate_wire({"component": component, "message": "-"})  # fail now, not per record
         self.component = component
         self._owned = producer is None
-        self.producer = producer if producer is not None else EventProducer(settings)
+        self.producer = producer if producer is not None else self._own_producer(settings)
         self.settings = self.producer.settings
         self.capacity = self.settings.producer_handler_capacity
         self.dropped = 0
         self._warned_at: int | None = None  # delivered count when we last warned
+        self._pid = os.getpid()
+        self._closed = False
         self.producer.add_error_listener(self._on_kafka_error)
+
+    @staticmethod
+    def _own_producer(settings: ProducerSettings | None) -> EventProducer:
+        producer = EventProducer(settings)
+        producer._closed_by_owner_at_exit()  # logging.shutdown closes it, with the bounded wait
+        return producer
+
+    def _after_fork(self) -> None:
+        # A forked child (multiprocessing, gunicorn --preload, celery prefork) inherits this
+        # handler but not librdkafka's threads: the inherited producer refuses in the child.
+        # An owned one is replaced by the child's own; the parent's counts stay the parent's.
+        self._pid = os.getpid()
+        self.dropped = 0
+        self._warned_at = None
+        if self._owned:
+            self.producer = self._own_producer(self.settings)
+            self.producer.add_error_listener(self._on_kafka_error)
+            # A multiprocessing child ends with os._exit: no atexit, no logging.shutdown.
+            # Its exit finalizers do run (and an os.fork child's atexit runs them too).
+            # Imported here: importing it registers an atexit hook, not needed before.
+            from multiprocessing.util import Finalize
+
+            Finalize(None, self.close, exitpriority=0)
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Pass the record to :meth:`emit`, except the ``producers`` loggers' own records.
+
+        Those are turned away before ``Handler.handle`` takes the handler's lock: they are
+        logged by the producer's poll thread, which ``close()`` joins, and
+        ``logging.shutdown`` calls ``close()`` with that lock held — waiting for it there
+        would deadlock the process at exit.
+        """
+        if _own(record):
+            return False
+        return bool(super().handle(record))
 
     def emit(self, record: logging.LogRecord) -> None:
         """Queue the record as an event, or count it dropped past the bound. Never blocks."""
-        if record.name.startswith("producers.") or record.name == "producers":
+        if _own(record):
             return
         try:
+            if self._pid != os.getpid():
+                self._after_fork()
             if self.producer.stats().pending >= self.capacity:
                 self.dropped += 1
                 return
@@ -82,7 +124,7 @@ class EventHandler(logging.Handler):
                 self.producer.emit(event, block=False)
             except InvalidEvent as reason:
                 self._emit_refused(event, reason)
-        except (QueueFull, ProducerClosed):
+        except (QueueFull, ProducerClosed, ProducerFailed):  # no room, or no producer left
             self.dropped += 1
         except Exception:
             self.handleError(record)
@@ -110,7 +152,12 @@ class EventHandler(logging.Handler):
         An owned producer gives up on what it could not deliver in time (reported failed),
         so that a down Kafka never holds the process at exit for longer than the timeout.
         """
+        if self._closed:  # a forked child may close it twice: finalizer, logging.shutdown
+            return
+        self._closed = True
         timeout = self.settings.producer_handler_close_timeout
+        if self._pid != os.getpid():  # a forked child that logged nothing: nothing of its own
+            self.dropped = 0
         try:
             if self._owned:
                 failed = self.producer.stats().failed
@@ -145,3 +192,9 @@ class EventHandler(logging.Handler):
     @staticmethod
     def _say(text: str) -> None:
         print(f"eventpipe.EventHandler: {text}", file=sys.stderr, flush=True)
+
+
+def _own(record: logging.LogRecord) -> bool:
+    """A record of the ``producers`` loggers: never shipped (a failing Kafka would feed its
+    own complaints back into itself)."""
+    return record.name.startswith("producers.") or record.name == "producers"

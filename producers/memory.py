@@ -14,6 +14,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from confluent_kafka import KafkaError
+
 from producers.kafka import DeliveryCallback
 
 __all__ = ["MemoryKafka", "MemoryKafkaError", "MemoryMessage"]
@@ -60,6 +62,9 @@ class MemoryKafkaError:
 
     def name(self) -> builtins.str:
         return "_MEMORY"
+
+    def code(self) -> int:
+        return KafkaError._FAIL  # a generic local failure: the handler reads codes
 
     def retriable(self) -> bool:
         return self.is_retriable

@@ -130,7 +130,9 @@ class RecordPacker:
         self._writer = LineWriter()
         self._write = self._writer.write
         self._max_events = max_events
-        self._max_buffer = max_bytes + 1  # a buffer also holds the first line's newline
+        # A buffer holds a newline before each line, the record one after each: the same
+        # size, so the buffer's bound is the record's.
+        self._max_buffer = max_bytes
         self._linger = linger
         self._on_open = on_open
         self._open: dict[str, _Open] = {}
@@ -329,6 +331,25 @@ class RecordPacker:
         with self._lock:
             for component, record in list(self._open.items()):
                 self._ship_record(component, record)
+
+    def drop_all(self, report: Ship) -> None:
+        """Hand every open record to ``report`` (as to ``ship``) instead of shipping it,
+        and forget it: for giving up at close."""
+        with self._lock:
+            for component, record in self._open.items():
+                if record.count:
+                    report(component, record.value(), record.count, record.waiters)
+            self._open.clear()
+
+    def after_fork_in_child(self, error: Callable[[], ProducerError]) -> None:
+        """In a forked child: a fresh lock (the parent's may have been held by a thread
+        that does not exist here), no open records (the parent ships its own), and from
+        now on :meth:`add` raises ``error()``."""
+        self._lock = threading.Lock()
+        self._acquire = self._lock.acquire
+        self._release = self._lock.release
+        self._open = {}
+        self._refusal = error
 
     def refuse(self, error: Callable[[], ProducerError]) -> None:
         """From now on :meth:`add` raises ``error()``; open records can still be shipped."""

@@ -8,6 +8,7 @@ keyword fields are event fields (``user``, ``function``, ``reason``, ``trace_id`
 from __future__ import annotations
 
 import traceback
+from collections.abc import Mapping
 from typing import Any, Final
 
 from events.limits import MAX_MESSAGE_CHARS
@@ -59,8 +60,11 @@ def error_event(
     """An error (kind ``error``); ``exc`` adds ``data.exception`` with its traceback."""
     event = {**fields, "component": component, "message": message, "severity": severity}
     event["kind"] = "error"
-    if exc is not None:
-        event["data"] = {**(fields.get("data") or {}), "exception": exception_data(exc)}
+    data = fields.get("data")
+    # A data that is not a mapping is left for validation to refuse (InvalidEvent, naming
+    # it), as log() and event() do: merging into it would raise a TypeError instead.
+    if exc is not None and (data is None or isinstance(data, Mapping)):
+        event["data"] = {**(data or {}), "exception": exception_data(exc)}
     return event
 
 

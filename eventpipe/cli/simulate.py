@@ -82,7 +82,7 @@ def simulate(
     configure(settings, service="simulator")
     _wait_for_topic(settings, wait)
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    previous = {sig: signal.signal(sig, _stopper(stop)) for sig in _STOP_SIGNALS}
     try:
         summary = _logging_progress(settings, stop) if quiet else _with_progress(settings, stop)
     except ProducerError as exc:  # the producer failed for good: no summary to print
@@ -96,6 +96,19 @@ def simulate(
         _say(f"[red]stopped early: {summary.error}[/red]")
     if summary.producer.failed or summary.error is not None:
         raise typer.Exit(1)
+
+
+def _stopper(stop: threading.Event) -> Callable[[int, Any], None]:
+    """The signal handler of a run: the first signal ends it cleanly (close, deliver,
+    summarise); a second one quits at once, as an impatient operator means — closing
+    waits for Kafka up to the delivery timeout when the broker is gone."""
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    return on_signal
 
 
 def _settings(given: dict[str, Any]) -> SimulatorSettings:

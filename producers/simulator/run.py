@@ -119,26 +119,64 @@ class _Run:
         return dict(counts)
 
 
-def _emit_batch(producer: EventProducer, batch: list[dict[str, Any]]) -> None:
+def _emit_batch(
+    producer: EventProducer, batch: list[dict[str, Any]], stop: threading.Event, wait: float
+) -> None:
     """Emit ``batch``, or raise :class:`_CutShort` with the events accepted before the queue
-    stayed full. One ``emit_many`` per component: ``QueueFull`` then says how many of that
-    component's events (a prefix) were accepted, so the summary counts exactly what was sent.
+    stayed full for ``wait`` seconds, or before ``stop`` was set while waiting for room
+    (then without a reason: the run was stopped, it did not fail). One ``emit_many`` per
+    component: ``QueueFull`` then says how many of that component's events (a prefix) were
+    accepted, so the summary counts exactly what was sent.
     """
     by_component: dict[str, list[dict[str, Any]]] = {}
     for event in batch:
         by_component.setdefault(event["component"], []).append(event)
     accepted: list[dict[str, Any]] = []
     for events in by_component.values():
+        taken = _emit_component(producer, events, stop, wait)
+        accepted.extend(events[:taken])
+        if taken < len(events):
+            reason = (
+                None
+                if stop.is_set()
+                else f"the local Kafka queue stayed full for {wait:g} s: {len(accepted)} of "
+                f"{len(batch)} events of the last batch accepted"
+            )
+            raise _CutShort(accepted, reason)
+
+
+def _emit_component(
+    producer: EventProducer, events: list[dict[str, Any]], stop: threading.Event, wait: float
+) -> int:
+    """How many of ``events`` (one component's, in order) were accepted: all of them, or
+    those before the queue stayed full for ``wait`` seconds or ``stop`` was set.
+
+    Waits for room here, not in ``emit_many`` (which cannot see ``stop``: Ctrl-C would wait
+    ``producer_block_timeout``), and offers again only after a delivery report made room.
+    """
+    deadline = monotonic() + wait
+    taken = 0
+    while True:
+        settled = _settled(producer)  # before the offer: a report after it means room
         try:
-            producer.emit_many(events)
+            producer.emit_many(events[taken:], block=False)
+            return len(events)
         except QueueFull as exc:
-            raise _CutShort([*accepted, *events[: len(exc.accepted)]], str(exc)) from None
-        accepted.extend(events)
+            taken += len(exc.accepted)
+        while _settled(producer) == settled:
+            if stop.is_set() or monotonic() >= deadline:
+                return taken
+            sleep(_TICK)
+
+
+def _settled(producer: EventProducer) -> int:
+    stats = producer.stats()
+    return stats.delivered + stats.failed
 
 
 class _CutShort(Exception):
-    def __init__(self, accepted: list[dict[str, Any]], reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, accepted: list[dict[str, Any]], reason: str | None) -> None:
+        super().__init__(reason or "stopped")
         self.accepted = accepted
         self.reason = reason
 
@@ -167,7 +205,7 @@ def _drive(
         if due > 0:
             batch = list(itertools.islice(events, due))
             try:
-                _emit_batch(producer, batch)
+                _emit_batch(producer, batch, stop, settings.producer_block_timeout)
             except _CutShort as cut:
                 return _Run(emitted, cut.accepted, monotonic() - start, cut.reason)
             emitted += due

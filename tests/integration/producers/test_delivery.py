@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from events.errors import InvalidEvent
-from producers import AsyncEventProducer, DeliveryFailed, DeliveryFailure, EventProducer
+from producers import (
+    AsyncEventProducer,
+    DeliveryFailed,
+    DeliveryFailure,
+    EventProducer,
+    QueueFull,
+)
 from tests.integration.producers.conftest import read_events
 from tests.support.names import unique
 
@@ -115,3 +121,30 @@ async def test_an_awaited_event_raises_when_its_delivery_fails(make_settings: An
     async with AsyncEventProducer(settings) as producer:
         with pytest.raises(DeliveryFailed):
             await producer.bind("api").error("boom", function="startup")
+
+
+def test_giving_up_at_close_with_a_full_queue_reports_every_accepted_event(
+    make_settings: Any,
+) -> None:
+    # Kafka down, the local queue full, a record of each component still open: giving up
+    # must report those too. librdkafka frees a purged record's room only once its report
+    # is served, so they used to find no room, stay open and vanish without a word.
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there: a broker that is down for the whole test
+    failures: list[DeliveryFailure] = []
+    settings = make_settings(kafka_bootstrap=f"127.0.0.1:{port}", producer_queue_kbytes=1_024)
+    producer = EventProducer(settings, on_failure=failures.append)
+
+    def fill() -> None:
+        for i in range(100_000):
+            producer.emit({"component": f"svc{i % 3}", "message": "x" * 300}, block=False)
+
+    with pytest.raises(QueueFull):
+        fill()
+    accepted = producer.stats().accepted
+    producer.close(timeout=0.1, give_up=True)
+    stats = producer.stats()
+    assert (stats.delivered, stats.failed, stats.pending) == (0, accepted, 0)
+    assert sum(f.events for f in failures) == accepted

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import signal
 import socket
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -75,3 +79,68 @@ def test_unreachable_kafka_buffers_to_the_bound_drops_past_it_and_warns_once(
     assert err.count("Kafka unreachable") == 1
     assert "10 log event(s) not delivered at close" in err
     assert "20 log record(s) dropped" in err
+
+
+def _wait_for_child(pid: int, guard: float = 60.0) -> int:
+    """The child's exit status; a child still running after ``guard`` s is killed (1)."""
+    deadline = time.monotonic() + guard
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return 1
+
+
+def test_a_forked_child_ships_its_records_through_a_producer_of_its_own(
+    make_settings: Any, kafka_conf: dict[str, Any], topic: str, logger: logging.Logger
+) -> None:
+    # Logging configured before the workers fork (multiprocessing, gunicorn --preload,
+    # celery prefork): librdkafka's threads stay behind in the parent, so the child's
+    # records used to go into a producer that could never deliver them.
+    handler = EventHandler("checkout", settings=make_settings())
+    logger.addHandler(handler)
+    logger.warning("from the parent")
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only, and never return
+        code = 3
+        try:
+            logger.warning("from the child")
+            handler.close()  # what logging.shutdown does when the worker exits
+            code = 0 if handler.producer.stats().delivered == 1 else 2
+        finally:
+            os._exit(code)
+    assert _wait_for_child(pid) == 0
+    logger.removeHandler(handler)
+    handler.close()
+    messages = sorted(
+        e.message or "" for _, events in read_events(kafka_conf, topic) for e in events
+    )
+    assert messages == ["from the child", "from the parent"]
+
+
+def _log_from_a_worker(logger_name: str) -> None:
+    logging.getLogger(logger_name).warning("from the worker")
+
+
+def test_a_multiprocessing_worker_ships_its_records_before_it_exits(
+    make_settings: Any, kafka_conf: dict[str, Any], topic: str, logger: logging.Logger
+) -> None:
+    # A multiprocessing child ends with os._exit: neither atexit nor logging.shutdown runs
+    # there, so its records must be delivered by multiprocessing's own exit finalizers.
+    handler = EventHandler("checkout", settings=make_settings())
+    logger.addHandler(handler)
+    worker = multiprocessing.get_context("fork").Process(
+        target=_log_from_a_worker, args=(logger.name,)
+    )
+    worker.start()
+    worker.join(timeout=60)  # a hang guard
+    if worker.is_alive():
+        worker.kill()
+    assert worker.exitcode == 0
+    logger.removeHandler(handler)
+    handler.close()
+    messages = [e.message for _, events in read_events(kafka_conf, topic) for e in events]
+    assert messages == ["from the worker"]

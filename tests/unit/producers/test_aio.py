@@ -118,3 +118,24 @@ async def test_emit_each_reports_failed_deliveries_per_item(kafka: MemoryKafka) 
 
 async def test_emit_each_of_nothing_returns_at_once(producer: AsyncEventProducer) -> None:
     assert await producer.emit_each([]) == []
+
+
+async def test_emit_each_waits_for_room_once_for_the_whole_call() -> None:
+    # Per event, a request of N events could wait N times the bound for its 503.
+    kafka = MemoryKafka(capacity=1)
+    kafka.available = False
+    producer = AsyncEventProducer(
+        settings(producer_record_events=1, producer_block_timeout=0.2), kafka=kafka
+    )
+
+    async def room_later() -> None:
+        await asyncio.sleep(3)  # 15 bounds of waiting: events after the 15th would get in
+        kafka.available = True
+
+    opener = asyncio.ensure_future(room_later())
+    results = await producer.emit_each([{"component": "c", "message": str(i)} for i in range(30)])
+    await opener
+    await producer.close()
+    assert isinstance(results[0], str)
+    assert [type(r).__name__ for r in results[1:]] == ["QueueFull"] * 29
+    assert [e.message for e in delivered(kafka)] == ["0"]

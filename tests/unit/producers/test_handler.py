@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import threading
 
 import pytest
 
 from events.wire import validate_wire
 from producers import EventHandler, EventProducer, MemoryKafka
+from producers.memory import MemoryKafkaError
 from producers.records import record_event, severity_of
 from tests.unit.producers.conftest import Factory, delivered, settings
 
@@ -153,3 +157,64 @@ def test_an_owned_producer_gives_up_at_close_and_says_so(
     handler.close()
     assert handler.producer.stats().failed == 1
     assert "1 log event(s) not delivered at close" in capsys.readouterr().err
+
+
+_LOG_AND_EXIT = """
+import logging
+from producers import EventHandler, ProducerSettings
+
+settings = ProducerSettings(
+    kafka_bootstrap="127.0.0.1:1",  # nobody listens: Kafka is down for the whole run
+    producer_handler_close_timeout=0.1,
+    producer_delivery_timeout_ms=600_000,
+)
+logging.getLogger().addHandler(EventHandler("orders", settings=settings))
+logging.getLogger().warning("never delivered")
+"""
+
+
+def test_a_down_kafka_holds_the_exit_only_for_the_handler_close_timeout() -> None:
+    # The producers' atexit hook runs before logging.shutdown (atexit is last in, first
+    # out): it used to close the handler's own producer with the default wait, ten minutes
+    # here, instead of leaving it to the handler's bounded close.
+    done = subprocess.run(
+        [sys.executable, "-c", _LOG_AND_EXIT],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang guard, not a measure: the bounded close takes 0.1 s
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 log event(s) not delivered at close" in done.stderr
+    assert "not closed cleanly" not in done.stderr
+
+
+def test_the_producers_own_records_never_wait_for_the_handler_lock(make_producer: Factory) -> None:
+    # logging.shutdown holds the handler's lock while close() joins the producer's poll
+    # thread; that thread logs librdkafka's lines and delivery failures (producers.*): had
+    # they waited for the lock, the process would hang at exit.
+    handler = EventHandler("orders", producer=make_producer())
+    record = logging.LogRecord("producers.kafka", logging.ERROR, __file__, 1, "down", (), None)
+    poll_thread = threading.Thread(target=handler.handle, args=(record,), daemon=True)
+    handler.acquire()
+    try:
+        poll_thread.start()
+        poll_thread.join(timeout=30)  # a hang guard: turned away, it returns at once
+        assert not poll_thread.is_alive()
+    finally:
+        handler.release()
+    poll_thread.join()
+
+
+def test_records_after_a_fatal_kafka_error_are_dropped_quietly(
+    make_producer: Factory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A fatal error ends the producer (ProducerFailed), like a close: the handler counts
+    # what it cannot ship instead of printing a "Logging error" traceback per record.
+    producer = make_producer()
+    handler = EventHandler("orders", producer=producer)
+    producer._errors(MemoryKafkaError("Local: Fatal error", is_fatal=True))
+    for i in range(3):
+        handler.handle(logging.LogRecord("app", logging.INFO, __file__, 1, f"m{i}", (), None))
+    assert handler.dropped == 3
+    assert "Logging error" not in capsys.readouterr().err

@@ -186,3 +186,17 @@ def test_a_record_the_contract_refuses_is_shipped_with_the_reason(
 def test_record_event_never_raises_for_a_bad_format() -> None:
     record = logging.LogRecord("app", logging.INFO, "f.py", 1, "%s %s", ("only one",), None)
     assert record_event("c", record)["message"] == "%s %s"
+
+
+@pytest.mark.parametrize("data", [[1, 2], "text", 7])
+def test_error_with_an_exception_and_data_that_is_not_an_object_is_invalid(
+    make_producer: Factory, data: Any
+) -> None:
+    # The exception goes into data: a data that is not a mapping used to raise a TypeError
+    # ("'list' object is not a mapping"), which an `except ValueError` does not catch.
+    producer = make_producer()
+    with pytest.raises(InvalidEvent) as caught:
+        producer.error("c", "it failed", ValueError("boom"), data=data)
+    assert caught.value.field == "data"
+    with pytest.raises(InvalidEvent):
+        producer.bind("c").error("it failed", ValueError("boom"), data=data)

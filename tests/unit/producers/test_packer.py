@@ -214,7 +214,7 @@ def test_many_makes_the_records_one_by_one_makes(
     pm.ship_all()
     assert first.complete and rest.complete and by_component(many) == by_component(one)
     if size < max_bytes:
-        assert all(len(r[1]) <= max_bytes + 1 for r in many.records)
+        assert all(len(r[1]) <= max_bytes for r in many.records)
     lines = [line for r in many.records for _, line in iter_lines(r[1])]
     ids = first.ids + rest.ids
     assert sorted(str(decode(line).event_id) for line in lines) == sorted(ids)
@@ -248,3 +248,24 @@ def test_many_with_an_unencodable_event_accepts_those_before_it() -> None:
     with pytest.raises(InvalidEvent):
         p.add_many(offered)
     assert len(offered.accepted_ids()) == 4 and p.buffered == 4
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_a_record_is_not_one_byte_over_the_byte_bound(many: bool) -> None:
+    # Five lines of 204 bytes, each with its newline, are 1,025 bytes: one over a bound of
+    # 1,024, so the fifth line belongs in the next record.
+    probe = Shipped()
+    packer(probe, max_events=1).add(event("a", "m"))
+    width = 204 - len(probe.records[0][1].rstrip(b"\n")) + len("m")
+    ship = Shipped()
+    p = packer(ship, max_events=1000, max_bytes=1_024)
+    events = [event("a", f"{i}".ljust(width, "x")) for i in range(5)]
+    if many:
+        p.add_many(Batch(events))
+    else:
+        for e in events:
+            p.add(e)
+    p.ship_all()
+    assert all(len(line) == 204 for r in ship.records for _, line in iter_lines(r[1]))
+    assert [r[2] for r in ship.records] == [4, 1]
+    assert max(len(r[1]) for r in ship.records) <= 1_024

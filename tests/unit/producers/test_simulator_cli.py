@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 
 import pytest
@@ -96,3 +98,14 @@ def test_a_full_queue_is_reported_with_the_summary_and_exit_status_1(
     assert done.exit_code == 1, done.output
     assert done.exception is None or isinstance(done.exception, SystemExit)
     assert "queue" in done.output and "delivered / failed" in done.output
+
+
+def test_a_second_signal_quits_at_once() -> None:
+    # The first ends the run cleanly; the second was swallowed, so a run closing against
+    # a broker that had gone away could not be interrupted for the delivery timeout.
+    stop = threading.Event()
+    handler = command._stopper(stop)
+    handler(signal.SIGINT, None)
+    assert stop.is_set()
+    with pytest.raises(KeyboardInterrupt):
+        handler(signal.SIGINT, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from producers import EventProducer, MemoryKafka, SimulatorSettings
-from producers.simulator import SimulationProgress, run_simulation
+from producers.simulator import SimulationProgress, SimulationSummary, run_simulation
 from tests.unit.producers.conftest import TOPIC, delivered
 
 
@@ -112,3 +113,44 @@ def test_a_run_that_reached_its_end_has_no_error() -> None:
 def test_settings_refuse_infinite_rates_and_durations(name: str) -> None:
     with pytest.raises(ValidationError, match="finite number"):
         SimulatorSettings(**{name: float("inf")})
+
+
+def test_stop_while_the_queue_stays_full_ends_the_run_at_once_and_cleanly() -> None:
+    # Ctrl-C while Kafka takes nothing: the run used to sit in emit_many's wait for room
+    # (producer_block_timeout, 30 s by default) and then report "the queue stayed full".
+    kafka = MemoryKafka(capacity=2)
+    kafka.available = False
+    settings = SimulatorSettings(
+        topic=TOPIC,
+        simulate_rate=1e9,
+        simulate_count=5_000,
+        producer_block_timeout=600,
+        producer_record_events=10,
+    )
+    stop = threading.Event()
+    summaries: list[SimulationSummary] = []
+    with EventProducer(settings, kafka=kafka) as producer:
+        flush = producer.flush
+
+        def back_at_the_final_flush(timeout: float | None = None) -> None:
+            kafka.available = True  # Kafka comes back once the run has ended
+            flush(timeout)
+
+        producer.flush = back_at_the_final_flush  # type: ignore[method-assign]
+
+        def run() -> None:
+            summaries.append(run_simulation(settings, producer=producer, stop=stop))
+
+        runner = threading.Thread(target=run, daemon=True)
+        runner.start()
+        while producer.stats().accepted < 20:  # two records queued, the next ones wait
+            time.sleep(0.01)
+        stop.set()
+        runner.join(timeout=60)  # a hang guard: the run ends as soon as it sees `stop`
+        stuck = runner.is_alive()
+        kafka.available = True  # let a stuck run finish, whatever happens
+        runner.join()
+    assert not stuck
+    (summary,) = summaries
+    assert summary.error is None
+    assert summary.emitted == summary.producer.delivered == len(delivered(kafka)) < 5_000
