@@ -39,7 +39,7 @@ def settings_problem(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
-        variable = name if name.isupper() else _PREFIX + name.upper()
+        variable = _variables(exc.title, name) if name.isupper() else _PREFIX + name.upper()
         message = error["msg"].removeprefix("Value error, ")
         text = f"{variable}: {message}"
         value = error.get("input")
@@ -51,6 +51,22 @@ def settings_problem(exc: ValidationError) -> str:
             text += f" (got {value!r})"
         lines.append(text)
     return "invalid setting " + "; ".join(lines)
+
+
+def _variables(model: str, name: str) -> str:
+    """``name`` and the other variables of its field: pydantic names the first of a field's
+    aliases, whichever one the operator set (``LOG_EVENTS_PARTITION_QUANTITY``, ...)."""
+    todo: list[type[BaseServiceSettings]] = [BaseServiceSettings]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__name__ != model:
+            continue
+        for field in cls.model_fields.values():
+            choices = getattr(field.validation_alias, "choices", None) or ()
+            if name in choices:
+                return " / ".join(c for c in choices if isinstance(c, str))
+    return name
 
 
 class BaseServiceSettings(BaseSettings):

@@ -36,6 +36,7 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
         "Operator commands",
         "eventpipe migrate / topics / lag / dlq",
     ),
+    ("eventpipe.stack.settings:StackSettings", "Local stack", "eventpipe stack up / down"),
 )
 
 _HEADER = """# Configuration reference

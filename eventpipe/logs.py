@@ -12,6 +12,8 @@ import sys
 from typing import Any
 
 import structlog
+from structlog.processors import ExceptionRenderer
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict
 
 from eventpipe.config import LogSettings
@@ -53,12 +55,17 @@ _SHARED: list[Any] = [
 
 def configure(settings: LogSettings, *, service: str) -> None:
     """Route structlog and stdlib logging to stderr in the chosen format. Idempotent."""
+    # Tracebacks without the frames' local variables (structlog shows them by default):
+    # a frame may hold a password, a token, or a librdkafka configuration with one.
     renderer: Any
     if settings.log_format == "json":
         renderer = structlog.processors.JSONRenderer()
-        exc = [structlog.processors.dict_tracebacks]
+        exc = [ExceptionRenderer(ExceptionDictTransformer(show_locals=False))]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+        )
         exc = []
     structlog.configure(
         processors=[

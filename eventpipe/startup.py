@@ -8,17 +8,21 @@ from contextlib import contextmanager
 
 from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
+from clickhouse_driver.errors import SocketTimeoutError
 from confluent_kafka import KafkaError, KafkaException
 
 from eventpipe.config import ClickHouseConnection, KafkaConnection
 from eventpipe.kafka import describe_topics
 from events.errors import FatalError
 from storage.client import connect, wait_until_ready
+from storage.migrations import applied_versions, latest_version
 
 __all__ = [
     "StartupFailed",
+    "clickhouse_migrated",
     "clickhouse_ready",
     "naming_the_service",
+    "one_line",
     "require_topics",
     "wait_for_topic",
 ]
@@ -77,8 +81,24 @@ def naming_the_service(
     except (ClickHouseError, OSError, EOFError) as exc:
         if clickhouse is None:
             raise
-        text = str(exc).strip() or type(exc).__name__
+        if isinstance(exc, SocketTimeoutError):  # connected, but no reply in time
+            text = (
+                f"no answer in {clickhouse.clickhouse_timeout:g} s (EVENTPIPE_CLICKHOUSE_TIMEOUT); "
+                "is it the port of the native protocol (9000 by default), not HTTP's (8123)?"
+            )
+        else:
+            text = one_line(exc)
         raise StartupFailed(f"ClickHouse at {clickhouse.clickhouse_address()}: {text}") from exc
+
+
+def one_line(exc: BaseException) -> str:
+    """The text of ``exc`` on one line, for an operator's error message.
+
+    ClickHouse servers (18.16 always) append their C++ stack trace to an exception's text:
+    dozens of lines of frames that say nothing to the operator.
+    """
+    text = str(exc).split("Stack trace:", 1)[0]
+    return " ".join(text.split()) or type(exc).__name__
 
 
 @contextmanager
@@ -93,3 +113,16 @@ def clickhouse_ready(settings: ClickHouseConnection, timeout: float) -> Iterator
             yield client
     finally:
         client.disconnect()
+
+
+def clickhouse_migrated(settings: ClickHouseConnection, timeout: float) -> None:
+    """Wait for ClickHouse as :func:`clickhouse_ready` does, then check that its database
+    holds every migration. Raises :class:`StartupFailed` saying what to run: a service
+    started on a missing or older schema would fail on every insert or read instead."""
+    with clickhouse_ready(settings, timeout) as client:
+        migrated = latest_version() in applied_versions(client, settings.clickhouse_database)
+    if not migrated:
+        raise StartupFailed(
+            f"ClickHouse database {settings.clickhouse_database} is not migrated: "
+            "run `eventpipe migrate`"
+        )

@@ -6,7 +6,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from eventpipe.logs import configure, get_logger
-from eventpipe.startup import clickhouse_ready
+from eventpipe.startup import clickhouse_migrated
 from query_api.app import create_app
 from query_api.settings import ApiSettings
 
@@ -28,13 +28,13 @@ def build() -> FastAPI:
 def serve(settings: ApiSettings, *, host: str, port: int, workers: int) -> None:
     """Run uvicorn until SIGINT/SIGTERM (it installs the handlers). Blocking.
 
-    Waits up to ``api_startup_timeout`` for ClickHouse first: when it does not answer,
-    raises :class:`~eventpipe.startup.StartupFailed` naming it, before any port is bound
-    (each worker process's lifespan checks again, as it opens its own connections).
+    Waits up to ``api_startup_timeout`` for ClickHouse first: when it does not answer, or
+    its database is not migrated, raises :class:`~eventpipe.startup.StartupFailed` saying
+    so, before any port is bound (each worker process's lifespan checks again that the
+    server answers, as it opens its own connections).
     """
     configure(settings, service="api")
-    with clickhouse_ready(settings, settings.api_startup_timeout):
-        pass  # it answers: serve
+    clickhouse_migrated(settings, settings.api_startup_timeout)
     log.info("serving the read API", host=host, port=port, workers=workers)
     uvicorn.run(
         "query_api.server:build",

@@ -9,11 +9,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
+from clickhouse_driver.errors import ServerException
 
 from eventpipe.config import ClickHouseConnection
 from events.errors import SinkUnavailable
@@ -49,17 +50,25 @@ def capabilities(client: Client) -> Capabilities:
     return Capabilities.for_version(str(version))
 
 
+#: Server errors no wait can mend: an unknown user, a wrong or missing password, a refused
+#: login. Waiting out the start-up timeout on them would only delay the operator's fix.
+_REFUSED_LOGIN: Final = frozenset({192, 193, 194, 516})
+
+
 def wait_until_ready(client: Client, timeout: float) -> Capabilities:
     """Poll until the server answers, at most ``timeout`` seconds; then its capabilities.
 
-    Blocking. Raises the last connection error when the time is up.
+    Blocking. Raises the last connection error when the time is up, and a refused login
+    at once.
     """
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:
         try:
             return capabilities(client)
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ServerException) and exc.code in _REFUSED_LOGIN:
+                raise
             if time.monotonic() + delay > deadline:
                 raise
             time.sleep(delay)

@@ -13,9 +13,8 @@ import signal
 import faust
 
 from eventpipe.logs import configure, get_logger
-from eventpipe.startup import StartupFailed, clickhouse_ready, wait_for_topic
+from eventpipe.startup import StartupFailed, clickhouse_migrated, wait_for_topic
 from events.errors import InvalidRatioExceeded
-from storage.migrations import applied_versions, latest_version
 from stream_processors.app import EXIT_GUARD, create_app
 from stream_processors.settings import WorkerSettings
 
@@ -28,13 +27,7 @@ def check_dependencies(settings: WorkerSettings) -> None:
     """Wait (bounded by ``worker_startup_timeout``) for ClickHouse, check its schema, then
     wait for Kafka and the ingest topic. Raises :class:`StartupFailed` naming the problem
     (never a password)."""
-    with clickhouse_ready(settings, settings.worker_startup_timeout) as client:
-        migrated = latest_version() in applied_versions(client, settings.clickhouse_database)
-    if not migrated:
-        raise StartupFailed(
-            f"ClickHouse database {settings.clickhouse_database} is not migrated: "
-            "run `eventpipe migrate`"
-        )
+    clickhouse_migrated(settings, settings.worker_startup_timeout)
     wait_for_topic(settings, settings.worker_startup_timeout)
 
 

@@ -20,6 +20,7 @@ from confluent_kafka import KafkaException
 from pydantic import ValidationError
 
 from eventpipe.config import settings_problem
+from eventpipe.startup import one_line
 from events.errors import FatalError
 
 __all__ = ["EXIT_FAILED", "EXIT_SETTINGS", "app", "main"]
@@ -51,7 +52,7 @@ def main() -> None:
     except KafkaException as exc:
         _fail(f"Kafka: {exc.args[0].str() if exc.args else exc}", EXIT_FAILED)
     except ClickHouseError as exc:
-        _fail(f"ClickHouse: {exc}", EXIT_FAILED)
+        _fail(f"ClickHouse: {one_line(exc)}", EXIT_FAILED)
     except TimeoutError as exc:
         _fail(f"timed out: {exc}", EXIT_FAILED)
 

@@ -61,7 +61,12 @@ def access_logs(
     try:
         settings = AccessLogSettings(**{k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
-        console.print(f"[red]{_first_problem(exc)}[/red]")
+        if not _component_missing(exc):
+            raise  # `eventpipe` names each wrong variable, the other commands' way
+        typer.echo(
+            "eventpipe: name the component: --component web (or EVENTPIPE_ACCESS_COMPONENT)",
+            err=True,
+        )
         raise typer.Exit(2) from None
     configure(settings, service="access-logs")
     try:
@@ -71,12 +76,11 @@ def access_logs(
         raise typer.Exit(2) from None
 
 
-def _first_problem(exc: Any) -> str:
-    error = exc.errors()[0]
-    field = ".".join(str(p) for p in error["loc"])
-    if field == "access_component" and error["type"] == "missing":
-        return "name the component: --component web (or EVENTPIPE_ACCESS_COMPONENT)"
-    return f"{field}: {error['msg']}"
+def _component_missing(exc: Any) -> bool:
+    return any(
+        error["loc"] == ("access_component",) and error["type"] == "missing"
+        for error in exc.errors()
+    )
 
 
 def register(app: typer.Typer) -> None:

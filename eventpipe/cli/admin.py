@@ -56,7 +56,10 @@ topics = typer.Typer(help="Create or describe the pipeline's Kafka topics.")
 @topics.command("create")
 def topics_create() -> None:
     """Create the ingest topic and its dead-letter topic when missing (idempotent)."""
+    from eventpipe.cli.ops import interruptible
+
     settings = AdminSettings()
+    interruptible()  # idempotent: ending it anywhere is safe, and the next run completes it
     with naming_the_service(kafka=settings):
         created = create_pipeline_topics(settings)
     console.print(f"created: {', '.join(created) if created else 'nothing (all exist)'}")

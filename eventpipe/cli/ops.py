@@ -129,10 +129,14 @@ def dlq_replay(
     """Publish dead letters back to the ingest topic (after a fix), each exactly once.
 
     Letters are re-validated by the workers like any record; ones still invalid come back
-    to the dead-letter topic. Progress is saved, so a second run replays only new letters.
+    to the dead-letter topic. Progress is saved (per --reason), so a second run replays only
+    new letters, and a run for one reason leaves the others' letters for a later run.
     Raw lines of the access-log front door are not events and are left alone (counted).
     """
     settings = AdminSettings()
+    # SIGTERM as Ctrl-C: the replay saves what Kafka acknowledged before it ends, or the
+    # next run would send those letters again.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     require_topics(settings, [dlq_topic(settings.topic), settings.topic])
     with (
         naming_the_service(kafka=settings),
@@ -154,6 +158,8 @@ def dlq_replay(
     err.print(
         f"{verb} {counts['replayed']} letter(s) to {settings.topic}; skipped {counts['skipped']}"
     )
+    if counts["replayed_before"]:
+        err.print(f"left {counts['replayed_before']} letter(s) replayed before with --reason")
     if counts["log_lines"]:
         err.print(
             f"left {counts['log_lines']} raw access-log line(s): they are not events; "
@@ -167,11 +173,12 @@ def dlq_replay(
 
 
 def interruptible() -> None:
-    """Let Ctrl-C end a read-only command at once.
+    """Let Ctrl-C end a read-only (or idempotent) command at once.
 
     librdkafka's blocking calls (metadata, watermarks, consume) do not return to Python
     for up to their timeout, so Python's own SIGINT handling would wait that long; these
-    commands change nothing, so the default action (end the process) is safe.
+    commands change nothing, or only what their next run completes, so the default action
+    (end the process) is safe.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 

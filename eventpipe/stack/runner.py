@@ -10,6 +10,7 @@ the services it started. ``down`` stops a stack left running, from its pid files
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import signal
@@ -71,6 +72,19 @@ class Child:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read, from its first byte on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode is not applied to a file that already exists
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def _hashed(token: str) -> str:
+    """The token-file form that holds no secret (see eventpipe.tokens)."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def stop_pid(pid: int, timeout: float) -> None:
@@ -137,17 +151,21 @@ class Stack:
     # --- the pipeline's own processes ---------------------------------------------------
 
     def tokens(self) -> dict[str, str]:
-        """Demo tokens (made once, kept in the state dir): read-all and ingest-all."""
+        """Demo tokens (made once, kept in the state dir): read-all and ingest-all.
+
+        Only their owner may read them; the API's and the collector's token files hold
+        their SHA-256 digests, not the tokens.
+        """
         self.home.mkdir(parents=True, exist_ok=True)
         path = self.home / "tokens.env"
         if not path.exists():
-            path.write_text(
-                f"read={secrets.token_urlsafe(24)}\ningest={secrets.token_urlsafe(24)}\n"
+            _write_private(
+                path, f"read={secrets.token_urlsafe(24)}\ningest={secrets.token_urlsafe(24)}\n"
             )
-            path.chmod(0o600)
+        path.chmod(0o600)  # made by an older stack with the umask's mode
         tokens = dict(line.split("=", 1) for line in path.read_text().split())
-        (self.home / "api_tokens").write_text(f"{tokens['read']}=*\n")
-        (self.home / "ingest_tokens").write_text(f"{tokens['ingest']}=*\n")
+        _write_private(self.home / "api_tokens", f"{_hashed(tokens['read'])}=*\n")
+        _write_private(self.home / "ingest_tokens", f"{_hashed(tokens['ingest'])}=*\n")
         return tokens
 
     def children(self, base_env: dict[str, str]) -> list[Child]:
@@ -238,13 +256,34 @@ class Stack:
 
     def down(self) -> None:
         """Stop a stack left running (by its pid files), then the backing services."""
-        if self.pids.exists():
-            for pid_file in sorted(
-                self.pids.glob("*.pid"), key=lambda p: not p.name.startswith("sim")
-            ):
-                self.say(f"stopping {pid_file.stem}")
-                stop_pid(int(pid_file.read_text()), self.settings.stack_stop_timeout)
-                pid_file.unlink(missing_ok=True)
+        self.stop_processes()
         result = self._script("down")
         for line in result.stderr.splitlines():
             self.say(line)
+
+    def stop_processes(self) -> None:
+        """Stop the processes of a stack left running, by its pid files.
+
+        A pid file outlives its process when the stack was killed outright, and the pid
+        may since belong to anything: only a process running eventpipe is stopped.
+        """
+        if not self.pids.exists():
+            return
+        for pid_file in sorted(self.pids.glob("*.pid"), key=lambda p: not p.name.startswith("sim")):
+            pid = _eventpipe_pid(pid_file)
+            if pid is None:
+                self.say(f"{pid_file.stem}: not running (stale pid file)")
+            else:
+                self.say(f"stopping {pid_file.stem}")
+                stop_pid(pid, self.settings.stack_stop_timeout)
+            pid_file.unlink(missing_ok=True)
+
+
+def _eventpipe_pid(pid_file: Path) -> int | None:
+    """The pid in ``pid_file`` if that process runs eventpipe (``python -m eventpipe ...``)."""
+    try:
+        pid = int(pid_file.read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):  # gone, unreadable, or not a pid
+        return None
+    return pid if b"\0eventpipe\0" in command else None

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.support.names import unique
-from tests.support.services import ROOT
+from tests.support.services import ROOT, Endpoints
 
 CLOSED = "127.0.0.1:1"
 
@@ -118,3 +120,87 @@ def test_ctrl_c_ends_a_read_only_command_at_once(command: list[str]) -> None:
     proc.communicate(timeout=60)
     assert time.monotonic() - sent < 3  # was: until librdkafka's timeout (up to 30 s)
     assert proc.returncode != 0
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["rollup"]])
+def test_wrong_clickhouse_credentials(endpoints: Endpoints, command: list[str]) -> None:
+    # ClickHouse 18.16 sends its C++ stack trace in the exception's text: it was printed
+    # after the error line, a dozen lines of frames.
+    url = urlsplit(endpoints.clickhouse_url)
+    result = eventpipe(
+        *command,
+        EVENTPIPE_CLICKHOUSE_URL=f"clickhouse://nobody:hunter2@{url.hostname}:{url.port}/default",
+        EVENTPIPE_STARTUP_TIMEOUT="2",
+    )
+    line = one_error_line(result)
+    assert line.startswith(f"eventpipe: ClickHouse at {url.hostname}:{url.port}: "), line
+    assert "Exception" in line and "Stack trace" not in line, line
+    logs = [text for text in result.stderr.splitlines() if text.startswith("{")]
+    assert result.stderr.splitlines() == [*logs, line]  # nothing but JSON logs and the error
+    assert "hunter2" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["api", "--port", "1"]])
+def test_a_refused_login_is_not_waited_out(endpoints: Endpoints, command: list[str]) -> None:
+    # A wrong user or password was retried until EVENTPIPE_STARTUP_TIMEOUT ran out (60 s
+    # by default); no wait can mend it. With a 10-minute timeout, the command would hit
+    # the 60 s bound of `eventpipe()` here.
+    url = urlsplit(endpoints.clickhouse_url)
+    result = eventpipe(
+        *command,
+        EVENTPIPE_CLICKHOUSE_URL=f"clickhouse://nobody:hunter2@{url.hostname}:{url.port}/default",
+        EVENTPIPE_STARTUP_TIMEOUT="600",
+        EVENTPIPE_API_STARTUP_TIMEOUT="600",
+    )
+    assert one_error_line(result).startswith(f"eventpipe: ClickHouse at {url.hostname}:")
+
+
+def test_the_api_refuses_to_start_on_an_unmigrated_database(endpoints: Endpoints) -> None:
+    # It used to log "clickhouse ready" and serve a 500 for every read; workers refused.
+    missing = unique("nodb")
+    result = eventpipe(
+        "api", "--port", "1",
+        EVENTPIPE_CLICKHOUSE_URL=endpoints.clickhouse_url,
+        EVENTPIPE_CLICKHOUSE_DATABASE=missing,
+        EVENTPIPE_API_STARTUP_TIMEOUT="5",
+    )  # fmt: skip
+    line = one_error_line(result)
+    assert f"database {missing} is not migrated: run `eventpipe migrate`" in line, line
+
+
+def test_ctrl_c_ends_topics_create_at_once() -> None:
+    # Creating topics is idempotent, so ending it anywhere is safe; it used to wait inside
+    # librdkafka's metadata call for EVENTPIPE_STARTUP_TIMEOUT (60 s by default).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "eventpipe", "topics", "create"],
+        env={**os.environ, "EVENTPIPE_KAFKA_BOOTSTRAP": CLOSED, "EVENTPIPE_STARTUP_TIMEOUT": "60"},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    time.sleep(4)  # imported, settings read, inside librdkafka's blocking metadata call
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.communicate(timeout=30)  # far less than the metadata call's 60 s
+    finally:
+        proc.kill()
+    assert proc.returncode != 0
+
+
+def test_a_server_that_does_not_answer_the_native_protocol() -> None:
+    # The operator's likely mistake: the HTTP port (8123) in EVENTPIPE_CLICKHOUSE_URL. The
+    # message was "Code: 209. (127.0.0.1:...)".
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        result = eventpipe(
+            "migrate",
+            EVENTPIPE_CLICKHOUSE_URL=f"clickhouse://default@127.0.0.1:{port}/default",
+            EVENTPIPE_CLICKHOUSE_TIMEOUT="1",
+            EVENTPIPE_STARTUP_TIMEOUT="1",
+        )
+    line = one_error_line(result)
+    assert line.startswith(f"eventpipe: ClickHouse at 127.0.0.1:{port}: no answer in 1 s"), line
+    assert "native protocol" in line, line

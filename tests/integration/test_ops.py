@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -9,16 +10,23 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ResourceType,
+)
 
-from eventpipe.kafka import PARTITIONER
-from eventpipe.ops.dlq import count_letters, read_letters, replay_letters
+from eventpipe.kafka import PARTITIONER, TopicSpec, ensure_topics
+from eventpipe.ops.dlq import ReplayFailed, count_letters, read_letters, replay_letters
 from eventpipe.ops.lag import groups_reading, measure_lag
 from events.errors import InvalidEvent
 from events.limits import MAX_LETTER_BYTES
 from events.topics import dlq_topic
 from stream_processors.deadletters import KafkaDeadLetters
 from stream_processors.decode import DeadLetter
-from tests.support.kafka import read_all
+from tests.support.kafka import delete_topics, read_all
 from tests.support.names import unique
 from tests.support.services import ROOT
 
@@ -189,3 +197,127 @@ def test_dlq_replay_cli_with_progress(kafka_conf: dict[str, Any], topic: str) ->
     )  # fmt: skip
     assert "replayed 25 letter(s)" in run.stderr
     assert len(read_all(kafka_conf, topic)) == 25
+
+
+def test_a_replay_of_one_reason_leaves_the_other_letters_for_later(
+    kafka_conf: dict[str, Any], topic: str
+) -> None:
+    # `--reason` used to save its progress past the letters it skipped: a later replay of
+    # another reason (or of all) found nothing, and a typo in --reason lost every letter.
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    specs = [
+        (b'{"component":"a","message":"1"}', "invalid_field", "x"),
+        (b'{"component":"a","mesage":"2"}', "missing_field", "message"),
+        (b'{"component":"a","message":"3"}', "invalid_field", "x"),
+    ]
+    sender.publish(letters(topic, specs))
+    sender.close()
+    dlq = dlq_topic(topic)
+    assert replay_letters(kafka_conf, dlq, topic, reason="invalid-field")["replayed"] == 0
+    first = replay_letters(kafka_conf, dlq, topic, reason="invalid_field")
+    assert (first["replayed"], first["skipped"]) == (2, 1)
+    assert replay_letters(kafka_conf, dlq, topic, reason="invalid_field")["replayed"] == 0
+    assert replay_letters(kafka_conf, dlq, topic, reason="missing_field")["replayed"] == 1
+    rest = replay_letters(kafka_conf, dlq, topic)
+    assert (rest["replayed"], rest["replayed_before"]) == (0, 3)
+    assert replay_letters(kafka_conf, dlq, topic, reason="missing_field")["replayed"] == 0
+    assert sorted(m.value() for m in read_all(kafka_conf, topic)) == sorted(r for r, _, _ in specs)
+
+
+def test_a_replay_after_a_full_one_sends_nothing_twice(
+    kafka_conf: dict[str, Any], topic: str
+) -> None:
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    sender.publish(letters(topic, [(b'{"component":"a","message":"1"}', "invalid_field", "x")]))
+    dlq = dlq_topic(topic)
+    assert replay_letters(kafka_conf, dlq, topic)["replayed"] == 1
+    assert replay_letters(kafka_conf, dlq, topic, reason="invalid_field")["replayed"] == 0
+    sender.publish(letters(topic, [(b'{"component":"a","message":"2"}', "invalid_field", "x")]))
+    sender.close()
+    assert replay_letters(kafka_conf, dlq, topic, reason="invalid_field")["replayed"] == 1
+    assert replay_letters(kafka_conf, dlq, topic)["replayed"] == 0
+    assert len(read_all(kafka_conf, topic)) == 2
+
+
+def test_a_letter_kafka_refuses_is_not_counted_as_replayed(kafka_conf: dict[str, Any]) -> None:
+    # flush() counts a refused record as done: the replay used to report it replayed and
+    # save its progress past it, so no later run would send it again.
+    topic = unique("ept")
+    ensure_topics(
+        kafka_conf,
+        [TopicSpec(topic, 1, config={"max.message.bytes": "4000"}), TopicSpec(dlq_topic(topic), 1)],
+    )
+    try:
+        big = b'{"component":"a","message":"%s"}' % base64.b64encode(os.urandom(15_000))
+        specs = [
+            (b'{"component":"a","message":"1"}', "invalid_field", "x"),
+            (big, "invalid_field", "x"),  # incompressible: over the ingest topic's limit
+        ]
+        sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+        sender.publish(letters(topic, specs))
+        sender.close()
+        with pytest.raises(ReplayFailed, match=f"letter {dlq_topic(topic)}:0:[01]: .*too large"):
+            replay_letters(kafka_conf, dlq_topic(topic), topic)
+        admin = AdminClient(kafka_conf)
+        change = ConfigResource(
+            ResourceType.TOPIC,
+            topic,
+            incremental_configs=[
+                ConfigEntry(
+                    "max.message.bytes",
+                    "1000000",
+                    incremental_operation=AlterConfigOpType.SET,  # type: ignore[attr-defined]
+                )
+            ],
+        )
+        for future in admin.incremental_alter_configs([change]).values():
+            future.result(timeout=30)
+        replay_letters(kafka_conf, dlq_topic(topic), topic)  # both, or the big one alone
+        assert [m.value() for m in read_all(kafka_conf, topic)] == [r for r, _, _ in specs]
+    finally:
+        delete_topics(kafka_conf, [topic, dlq_topic(topic)])
+
+
+_TERMINATED_AT_THE_FOURTH = """
+import os, signal, sys, time
+import eventpipe.cli.ops as ops
+from eventpipe.cli import main
+
+real = ops.replay_letters
+
+def replay(*args, progress, **kwargs):
+    def terminated_at_the_fourth(done, total):
+        progress(done, total)
+        if done == 4:
+            time.sleep(1)  # the four letters reach Kafka: only the saved progress is missing
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
+    return real(*args, progress=terminated_at_the_fourth, **kwargs)
+
+ops.replay_letters = replay
+sys.argv = ["eventpipe", "dlq", "replay"]
+main()
+"""
+
+
+def test_sigterm_ends_a_replay_with_its_progress_saved(
+    kafka_conf: dict[str, Any], topic: str
+) -> None:
+    # SIGTERM (a supervisor, `kill`, `timeout`) used to end the process at once: the letters
+    # sent since the last checkpoint were sent again by the next run.
+    specs = [(b'{"component":"a","message":"%d"}' % i, "invalid_field", "x") for i in range(10)]
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    sender.publish(letters(topic, specs))
+    sender.close()
+    env = {
+        **os.environ,
+        "EVENTPIPE_KAFKA_BOOTSTRAP": kafka_conf["bootstrap.servers"],
+        "EVENTPIPE_TOPIC": topic,
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", _TERMINATED_AT_THE_FOURTH],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr
+    assert replay_letters(kafka_conf, dlq_topic(topic), topic)["replayed"] == 6
+    assert sorted(m.value() for m in read_all(kafka_conf, topic)) == sorted(r for r, _, _ in specs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 
@@ -20,6 +20,20 @@ def delete_topics(conf: dict[str, Any], names: list[str]) -> None:
                 raise
 
 
+def _watermarks(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
+    """A partition's low and high watermarks. A topic created a moment ago may have no
+    leader yet (``NOT_LEADER_FOR_PARTITION``): retriable errors are retried for 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            return int(low), int(high)
+        except KafkaException as exc:
+            if not exc.args[0].retriable() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def read_all(conf: dict[str, Any], topic: str, *, timeout: float = 30.0) -> list[Message]:
     """Every record now in ``topic`` (all partitions, from the start), in partition order."""
     consumer = Consumer(
@@ -29,7 +43,7 @@ def read_all(conf: dict[str, Any], topic: str, *, timeout: float = 30.0) -> list
         metadata = consumer.list_topics(topic, timeout=10).topics[topic]
         ends = {}
         for p in metadata.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            low, high = _watermarks(consumer, TopicPartition(topic, p))
             if high > low:
                 ends[p] = (low, high)
         consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items()])

@@ -51,6 +51,9 @@ def run(
         ("EVENTPIPE_STARTUP_TIMEOUT", "inf", ["rollup"]),
         ("EVENTPIPE_STACK_WORKERS", "0", ["stack", "up"]),
         ("EVENTPIPE_WORKER_BATCH_MAX_ROWS", "lots", ["worker"]),
+        # access-logs printed the field (kafka_bootstrap: ...), not the variable
+        ("EVENTPIPE_KAFKA_BOOTSTRAP", "a b", ["access-logs", "--component", "web"]),
+        ("EVENTPIPE_ACCESS_PORT", "70000", ["access-logs", "--component", "web"]),
     ],
 )
 def test_a_wrong_setting_is_one_line_naming_the_variable(
@@ -76,6 +79,7 @@ def test_a_wrong_setting_is_one_line_naming_the_variable(
         (["api", "--workers", "0"], "EVENTPIPE_API_WORKERS"),  # was ignored: 1 worker
         (["worker", "--web-port", "99999"], "EVENTPIPE_WORKER_WEB_PORT"),
         (["stack", "up", "--rate", "-1"], "EVENTPIPE_STACK_SIMULATE_RATE"),
+        (["access-logs", "--component", "web", "--port", "70000"], "EVENTPIPE_ACCESS_PORT"),
     ],
 )
 def test_an_option_out_of_range_is_refused_like_its_variable(
@@ -90,6 +94,28 @@ def test_an_option_out_of_range_is_refused_like_its_variable(
     code, err = run(monkeypatch, capsys, *args)
     assert code == EXIT_SETTINGS
     assert err.startswith(f"eventpipe: invalid setting {variable}: "), err
+
+
+def test_access_logs_without_a_component_says_how_to_name_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(monkeypatch, capsys, "access-logs")
+    assert code == EXIT_SETTINGS
+    assert err == (
+        "eventpipe: name the component: --component web (or EVENTPIPE_ACCESS_COMPONENT)\n"
+    )
+
+
+def test_a_wrong_legacy_variable_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The error named only EVENTPIPE_OUTBOX_BATCH_SIZE, a variable the operator never set.
+    monkeypatch.setenv("LOG_EVENTS_PARTITION_QUANTITY", "0")
+    code, err = run(monkeypatch, capsys, "outbox-relay", "--print-schema")
+    assert code == EXIT_SETTINGS
+    assert err.startswith(
+        "eventpipe: invalid setting EVENTPIPE_OUTBOX_BATCH_SIZE / LOG_EVENTS_PARTITION_QUANTITY: "
+    ), err
 
 
 def test_secret_values_are_never_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,7 +182,8 @@ def test_a_library_warning_logs_its_exception_in_one_field(
     assert '"error": "ConnectionRefusedError: [Errno 111] Connection refused"' in line
 
 
-def _float_knobs() -> list[tuple[type[BaseServiceSettings], str]]:
+def _settings_classes() -> list[type[BaseServiceSettings]]:
+    """Every settings class of every service (the classes in their ``settings`` modules)."""
     import importlib
     import pkgutil
 
@@ -177,10 +204,14 @@ def _float_knobs() -> list[tuple[type[BaseServiceSettings], str]]:
         if cls not in seen:
             seen.append(cls)
             todo.extend(cls.__subclasses__())
+    return seen
+
+
+def _float_knobs() -> list[tuple[type[BaseServiceSettings], str]]:
     return sorted(
         {
             (cls, name)
-            for cls in seen
+            for cls in _settings_classes()
             for name, field in cls.model_fields.items()
             if field.annotation in (float, float | None)
         },

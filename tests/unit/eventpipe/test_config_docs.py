@@ -22,3 +22,20 @@ def test_reference_names_every_variable() -> None:
         "`EVENTPIPE_TOPIC`",
     ):
         assert needle in text
+
+
+def test_every_variable_of_every_service_is_in_the_reference() -> None:
+    # EVENTPIPE_STACK_* (what `make run` reads) were in no reference at all.
+    from eventpipe.config_docs import _env_names
+    from tests.unit.eventpipe.test_cli_errors import _settings_classes
+
+    text = render()
+    missing = sorted(
+        {
+            f"{cls.__name__}.{name}"
+            for cls in _settings_classes()
+            for name, field in cls.model_fields.items()
+            if _env_names(cls, name, field) not in text
+        }
+    )
+    assert missing == []
