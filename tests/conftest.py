@@ -43,3 +43,18 @@ def logger() -> Iterator[logging.Logger]:
     for handler in list(log.handlers):
         log.removeHandler(handler)
         handler.close()
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Put the root logger's handlers and level back after each test.
+
+    A test that configures logging (``eventpipe.logs.configure``) points the root logger
+    at the stream pytest captured for that test; the records of later tests would go to
+    that closed stream ("--- Logging error ---" on their stderr).
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
