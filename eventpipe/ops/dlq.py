@@ -35,6 +35,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 
 from eventpipe.kafka import durable_producer_config
 from events.errors import FatalError
+from events.model import COMPONENT_PATTERN
 from events.topics import (
     H_CODE,
     H_FIELD,
@@ -56,12 +57,14 @@ __all__ = [
     "as_json",
     "count_letters",
     "read_letters",
+    "replay_key",
     "replay_letters",
 ]
 
 REPLAY_GROUP = "eventpipe-dlq-replay"
 H_REPLAYED_FROM = "eventpipe.replayed_from"
 _COMPONENT = re.compile(rb'"component"\s*:\s*"([a-z0-9][a-z0-9_.-]{0,63})"')
+_COMPONENT_NAME = re.compile(COMPONENT_PATTERN)  # with fullmatch: "a\n" is no name
 
 
 class ReplayFailed(FatalError):
@@ -313,12 +316,27 @@ def _checkpoint(
         )
 
 
+def replay_key(raw: bytes) -> bytes | None:
+    """The Kafka key a replayed line goes out with: its event's component, so it joins its
+    component's partition. The top-level ``component`` of a line that parses (a pattern
+    would find a ``"component"`` nested in ``data`` first, when ``data`` comes first); the
+    first well-formed ``"component": "..."`` of one that does not; else none."""
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        match = _COMPONENT.search(raw)
+        return match.group(1) if match else None
+    component = event.get("component") if isinstance(event, dict) else None
+    if isinstance(component, str) and _COMPONENT_NAME.fullmatch(component):
+        return component.encode()
+    return None
+
+
 def _republish(
     producer: Producer, ingest: str, msg: Message, refused: dict[int, tuple[int, str]]
 ) -> None:
     raw = msg.value() or b""
-    match = _COMPONENT.search(raw)
-    key = match.group(1) if match else None
+    key = replay_key(raw)
     partition, offset = msg.partition() or 0, msg.offset() or 0
     origin = f"{msg.topic()}:{partition}:{offset}".encode()
 
