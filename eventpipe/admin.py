@@ -47,7 +47,7 @@ def refresh_rollups(settings: AdminSettings) -> RefreshReport:
     """Roll up the settled, ended days that have no roll-up yet (see storage.rollup)."""
     client = connect(settings)
     try:
-        wait_until_ready(client, settings.startup_timeout)
+        wait_until_ready(settings, settings.startup_timeout)
         return refresh(client, settings.clickhouse_database, now_ms=int(time.time() * 1000))
     finally:
         client.disconnect()
@@ -59,7 +59,7 @@ def apply_migrations(
     """Apply pending migrations; return the server version and the versions applied."""
     client = connect(settings)
     try:
-        caps = wait_until_ready(client, settings.startup_timeout)
+        caps = wait_until_ready(settings, settings.startup_timeout)
         applied = migrate(
             client,
             caps,

@@ -83,8 +83,8 @@ def naming_the_service(
             raise
         if isinstance(exc, SocketTimeoutError):  # connected, but no reply in time
             text = (
-                f"no answer in {clickhouse.clickhouse_timeout:g} s (EVENTPIPE_CLICKHOUSE_TIMEOUT); "
-                "is it the port of the native protocol (9000 by default), not HTTP's (8123)?"
+                "connected, but no answer in time; is it the port of the native protocol "
+                "(9000 by default), not HTTP's (8123)?"
             )
         else:
             text = one_line(exc)
@@ -109,7 +109,7 @@ def clickhouse_ready(settings: ClickHouseConnection, timeout: float) -> Iterator
     client = connect(settings)
     try:
         with naming_the_service(clickhouse=settings):
-            wait_until_ready(client, timeout)
+            wait_until_ready(settings, timeout)
             yield client
     finally:
         client.disconnect()

@@ -62,7 +62,8 @@ class ClickHouseStore:
 
     async def start(self, wait_seconds: float) -> Capabilities:
         """Wait (at most ``wait_seconds``) until the server answers; learn its capabilities."""
-        self.caps = await self._run(lambda client: wait_until_ready(client, wait_seconds))
+        await asyncio.to_thread(wait_until_ready, self._connection, wait_seconds)
+        self.caps = await self._run(capabilities)
         return self.caps
 
     async def close(self) -> None:

@@ -23,8 +23,13 @@ from storage.version import Capabilities
 __all__ = ["capabilities", "connect", "unavailable_on_failure", "wait_until_ready"]
 
 
-def connect(settings: ClickHouseConnection, **extra_settings: Any) -> Client:
-    """A new client (connects lazily, on first query). Not thread-safe: one per thread."""
+def connect(
+    settings: ClickHouseConnection, *, timeout: float | None = None, **extra_settings: Any
+) -> Client:
+    """A new client (connects lazily, on first query). Not thread-safe: one per thread.
+
+    ``timeout`` replaces ``clickhouse_timeout`` (waiting for a reply) for this client.
+    """
     url = urlsplit(settings.clickhouse_url)
     if url.scheme not in {"clickhouse", "clickhouses"}:
         raise ValueError(f"clickhouse_url must be clickhouse://...; got {url.scheme}://")
@@ -37,8 +42,8 @@ def connect(settings: ClickHouseConnection, **extra_settings: Any) -> Client:
         database=url.path.lstrip("/") or "default",
         secure=url.scheme == "clickhouses",
         connect_timeout=settings.clickhouse_connect_timeout,
-        send_receive_timeout=settings.clickhouse_timeout,
-        sync_request_timeout=settings.clickhouse_timeout,
+        send_receive_timeout=settings.clickhouse_timeout if timeout is None else timeout,
+        sync_request_timeout=settings.clickhouse_timeout if timeout is None else timeout,
         settings={"use_client_time_zone": False, **extra_settings},
         client_name="eventpipe",
     )
@@ -53,19 +58,24 @@ def capabilities(client: Client) -> Capabilities:
 #: Server errors no wait can mend: an unknown user, a wrong or missing password, a refused
 #: login. Waiting out the start-up timeout on them would only delay the operator's fix.
 _REFUSED_LOGIN: Final = frozenset({192, 193, 194, 516})
+_SHORTEST_WAIT: Final = 0.5  # seconds an attempt may wait for a reply, at the very least
 
 
-def wait_until_ready(client: Client, timeout: float) -> Capabilities:
+def wait_until_ready(settings: ClickHouseConnection, timeout: float) -> Capabilities:
     """Poll until the server answers, at most ``timeout`` seconds; then its capabilities.
 
-    Blocking. Raises the last connection error when the time is up, and a refused login
-    at once.
+    Blocking. Each attempt is a short-lived client that waits for a reply no longer than
+    the time left: a port that accepts connections but never answers (the HTTP port given
+    as the native one) would otherwise hold the first attempt for ``clickhouse_timeout``.
+    Raises the last connection error when the time is up, and a refused login at once.
     """
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:
+        left = max(deadline - time.monotonic(), _SHORTEST_WAIT)
+        probe = connect(settings, timeout=min(settings.clickhouse_timeout, left))
         try:
-            return capabilities(client)
+            return capabilities(probe)
         except Exception as exc:
             if isinstance(exc, ServerException) and exc.code in _REFUSED_LOGIN:
                 raise
@@ -73,6 +83,8 @@ def wait_until_ready(client: Client, timeout: float) -> Capabilities:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+        finally:
+            probe.disconnect()
 
 
 @contextmanager
