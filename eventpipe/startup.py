@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
 from clickhouse_driver.errors import SocketTimeoutError
 from confluent_kafka import KafkaError, KafkaException
@@ -20,7 +19,6 @@ from storage.migrations import applied_versions, latest_version
 __all__ = [
     "StartupFailed",
     "clickhouse_migrated",
-    "clickhouse_ready",
     "naming_the_service",
     "one_line",
     "require_topics",
@@ -101,26 +99,18 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text.split()) or type(exc).__name__
 
 
-@contextmanager
-def clickhouse_ready(settings: ClickHouseConnection, timeout: float) -> Iterator[Client]:
-    """A client of ClickHouse once it answers (waiting up to ``timeout`` seconds),
-    disconnected at the end. Its errors, while waiting and in the body, become
-    :class:`StartupFailed` naming the server (see :func:`naming_the_service`)."""
-    client = connect(settings)
-    try:
-        with naming_the_service(clickhouse=settings):
-            wait_until_ready(settings, timeout)
-            yield client
-    finally:
-        client.disconnect()
-
-
 def clickhouse_migrated(settings: ClickHouseConnection, timeout: float) -> None:
-    """Wait for ClickHouse as :func:`clickhouse_ready` does, then check that its database
-    holds every migration. Raises :class:`StartupFailed` saying what to run: a service
-    started on a missing or older schema would fail on every insert or read instead."""
-    with clickhouse_ready(settings, timeout) as client:
-        migrated = latest_version() in applied_versions(client, settings.clickhouse_database)
+    """Wait (up to ``timeout`` seconds) until ClickHouse answers, then check that its
+    database holds every migration. Raises :class:`StartupFailed` naming the server (see
+    :func:`naming_the_service`) or saying what to run: a service started on a missing or
+    older schema would fail on every insert or read instead."""
+    with naming_the_service(clickhouse=settings):
+        wait_until_ready(settings, timeout)
+        client = connect(settings)
+        try:
+            migrated = latest_version() in applied_versions(client, settings.clickhouse_database)
+        finally:
+            client.disconnect()
     if not migrated:
         raise StartupFailed(
             f"ClickHouse database {settings.clickhouse_database} is not migrated: "

@@ -31,6 +31,7 @@ __all__ = [
     "TokenEntry",
     "TokenTable",
     "UnknownToken",
+    "hashed_form",
     "parse_entries",
 ]
 
@@ -57,6 +58,11 @@ class TokenEntry:
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def hashed_form(token: str) -> str:
+    """``token`` as a token file may hold it without holding the secret: ``sha256:<hex>``."""
+    return "sha256:" + _digest(token).hex()
 
 
 def _entry(text: str, where: str) -> TokenEntry:

@@ -62,8 +62,7 @@ class ClickHouseStore:
 
     async def start(self, wait_seconds: float) -> Capabilities:
         """Wait (at most ``wait_seconds``) until the server answers; learn its capabilities."""
-        await asyncio.to_thread(wait_until_ready, self._connection, wait_seconds)
-        self.caps = await self._run(capabilities)
+        self.caps = await asyncio.to_thread(wait_until_ready, self._connection, wait_seconds)
         return self.caps
 
     async def close(self) -> None:

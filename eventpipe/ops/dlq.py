@@ -63,8 +63,8 @@ __all__ = [
 
 REPLAY_GROUP = "eventpipe-dlq-replay"
 H_REPLAYED_FROM = "eventpipe.replayed_from"
-_COMPONENT = re.compile(rb'"component"\s*:\s*"([a-z0-9][a-z0-9_.-]{0,63})"')
 _COMPONENT_NAME = re.compile(COMPONENT_PATTERN)  # with fullmatch: "a\n" is no name
+_COMPONENT = re.compile(rb'"component"\s*:\s*"(' + COMPONENT_PATTERN.strip("^$").encode() + rb')"')
 
 
 class ReplayFailed(FatalError):

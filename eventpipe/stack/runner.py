@@ -10,7 +10,6 @@ the services it started. ``down`` stops a stack left running, from its pid files
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 import signal
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eventpipe.stack.settings import StackSettings
+from eventpipe.tokens import hashed_form
 
 __all__ = ["Child", "Stack"]
 
@@ -80,11 +80,6 @@ def _write_private(path: Path, text: str) -> None:
     os.fchmod(fd, 0o600)  # O_CREAT's mode is not applied to a file that already exists
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
-
-
-def _hashed(token: str) -> str:
-    """The token-file form that holds no secret (see eventpipe.tokens)."""
-    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def stop_pid(pid: int, timeout: float) -> None:
@@ -164,8 +159,8 @@ class Stack:
             )
         path.chmod(0o600)  # made by an older stack with the umask's mode
         tokens = dict(line.split("=", 1) for line in path.read_text().split())
-        _write_private(self.home / "api_tokens", f"{_hashed(tokens['read'])}=*\n")
-        _write_private(self.home / "ingest_tokens", f"{_hashed(tokens['ingest'])}=*\n")
+        _write_private(self.home / "api_tokens", f"{hashed_form(tokens['read'])}=*\n")
+        _write_private(self.home / "ingest_tokens", f"{hashed_form(tokens['ingest'])}=*\n")
         return tokens
 
     def children(self, base_env: dict[str, str]) -> list[Child]:
