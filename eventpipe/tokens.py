@@ -6,6 +6,11 @@ comments ignored); inline (an environment variable) entries are separated by ``;
 newlines. A TOKEN written as ``sha256:<64 hex digits>`` is the SHA-256 of the real token,
 so the file need not hold secrets.
 
+A token is printable ASCII (space to ``~``), as RFC 6750 has bearer tokens: HTTP carries
+header bytes, which servers read as Latin-1 and clients send as UTF-8 or refuse to send at
+all (browsers, httpx), so a token with other characters could never match. Such a token is
+refused when the entries are parsed, naming its entry, rather than failing every request.
+
 A presented token is hashed and compared with *every* entry by :func:`hmac.compare_digest`,
 without stopping at the first match: the time taken does not depend on which entry (or how
 much of one) matched.
@@ -39,6 +44,7 @@ __all__ = [
 Components = frozenset[str] | None
 
 _HASHED: Final = re.compile(r"sha256:([0-9a-fA-F]{64})")
+_SENDABLE: Final = re.compile(r"[ -~]+")  # printable ASCII: what HTTP clients can send
 _COMPONENT: Final = re.compile(COMPONENT_PATTERN)
 
 
@@ -60,8 +66,21 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def _refuse_unsendable(token: str, where: str) -> None:
+    """Raise ``ValueError`` for a token that is not printable ASCII (module docstring)."""
+    if not _SENDABLE.fullmatch(token):
+        raise ValueError(
+            f"{where}a token must be printable ASCII (RFC 6750): HTTP servers read header "
+            "bytes as Latin-1, so a token with other characters would never match"
+        )
+
+
 def hashed_form(token: str) -> str:
-    """``token`` as a token file may hold it without holding the secret: ``sha256:<hex>``."""
+    """``token`` as a token file may hold it without holding the secret: ``sha256:<hex>``.
+
+    Raises ``ValueError`` for a token that is not printable ASCII.
+    """
+    _refuse_unsendable(token, "")
     return "sha256:" + _digest(token).hex()
 
 
@@ -71,6 +90,8 @@ def _entry(text: str, where: str) -> TokenEntry:
     if not sep or not token or not scope:
         raise ValueError(f"{where}: expected TOKEN=component,... or TOKEN=*")
     hashed = _HASHED.fullmatch(token)
+    if not hashed:
+        _refuse_unsendable(token, f"{where}: ")
     digest = bytes.fromhex(hashed.group(1)) if hashed else _digest(token)
     if scope == "*":
         return TokenEntry(digest, None)

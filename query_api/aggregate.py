@@ -52,17 +52,31 @@ def _groups(group_by: GroupBy | None, seen: Iterable[str], where: EventFilter) -
     return sorted(set(seen) | set(where.components) - {""})
 
 
+def _check_size(buckets: int, groups: int, interval: Interval, max_values: int) -> None:
+    """Refuse a series of more than ``max_values`` values (``buckets`` x ``groups``)."""
+    if buckets * groups <= max_values:
+        return
+    what = f"{interval} buckets" + (" x groups" if groups > 1 else "")
+    raise BadRequest(
+        f"{what} over this range would be more than {max_values} values (api_max_buckets): "
+        "narrow since/until, use a coarser interval or fewer groups"
+    )
+
+
 def fill_series(
     counts: Iterable[tuple[int, str, int]],
     where: EventFilter,
     interval: Interval,
     group_by: GroupBy | None,
-    max_buckets: int,
+    max_values: int,
 ) -> Series:
     """Buckets from ``since`` (or the first event) to ``until`` (or the last), zeros included.
 
     ``counts`` holds ``(bucket start ms, group, count)``; the group is ``''`` without
-    ``group_by``. Raises :class:`BadRequest` when the range needs more than ``max_buckets``.
+    ``group_by``. Raises :class:`BadRequest` when the series would hold more than
+    ``max_values`` values: buckets times groups (one without ``group_by``). Every pair in
+    ``counts`` is one of those values, so ``counts`` cut short after ``max_values + 1``
+    pairs (as storage returns them) is refused all the same.
     """
     step = INTERVAL_MS[interval]
     table: dict[int, Counter[str]] = {}
@@ -75,12 +89,9 @@ def fill_series(
     if low is None or high is None or high <= low:
         return Series(interval, group_by, [])
     starts = range(low // step * step, high, step)
-    if len(starts) > max_buckets:
-        raise BadRequest(
-            f"{interval} buckets over this range would be more than {max_buckets}: "
-            "narrow since/until or use a coarser interval"
-        )
     names = _groups(group_by, (g for c in table.values() for g in c), where)
+    # A bucket is one value even with no group to list (nothing matched).
+    _check_size(len(starts), max(len(names), 1) if group_by else 1, interval, max_values)
     buckets = []
     for start in starts:
         found = table.get(start, Counter())

@@ -57,6 +57,7 @@ def create_app(
             settings,
             threads=settings.api_clickhouse_threads,
             query_timeout=settings.api_query_timeout,
+            query_settings=settings.api_clickhouse_settings,
             observe=metrics.observe_query,
         )
         try:
@@ -88,8 +89,7 @@ def create_app(
 def _install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.body(), exc.status, headers=headers)
+        return JSONResponse(exc.body(), exc.status, headers=exc.headers())
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

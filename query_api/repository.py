@@ -76,9 +76,10 @@ class Series:
 class EventsRepository(Protocol):
     """Reads of the events store. Every method is a coroutine that never blocks the loop.
 
-    Raises :class:`~query_api.errors.StoreUnavailable` when storage does not answer and
-    :class:`~query_api.errors.BadRequest` for a request storage cannot serve (too many
-    buckets).
+    Raises :class:`~query_api.errors.StoreUnavailable` when storage does not answer or is
+    busy, and :class:`~query_api.errors.BadRequest` for a request storage cannot serve (too
+    many timeseries values; :class:`~query_api.errors.QueryTooLarge`: past a limit of the
+    server's).
     """
 
     async def page(self, where: EventFilter, limit: int, after: Key | None) -> Page: ...

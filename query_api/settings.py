@@ -8,13 +8,17 @@ laptop, never for a shared deployment.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Final
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from eventpipe.config import ClickHouseConnection, LogSettings
 
 __all__ = ["ApiSettings"]
+
+_SETTING_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,127}")
 
 
 class ApiSettings(ClickHouseConnection, LogSettings):
@@ -39,6 +43,12 @@ class ApiSettings(ClickHouseConnection, LogSettings):
     api_query_timeout: float = Field(
         default=30.0, gt=0, description="Seconds ClickHouse may spend on one read (then 503)."
     )
+    api_clickhouse_settings: dict[str, int | float | str] = Field(
+        default={},
+        description="ClickHouse settings sent with every read, as JSON, e.g. "
+        '`{"max_memory_usage": 4000000000, "max_concurrent_queries_for_user": 20}`; '
+        "a read past such a limit is a 400 or 503 (docs/api.md). Empty: the server's.",
+    )
     api_startup_timeout: float = Field(
         default=30.0, gt=0, description="Seconds to wait for ClickHouse when starting."
     )
@@ -46,8 +56,20 @@ class ApiSettings(ClickHouseConnection, LogSettings):
         default=4096, ge=16, description="Longest accepted `q`, in characters."
     )
     api_max_buckets: int = Field(
-        default=10_000, ge=1, description="Most buckets one timeseries response may hold."
+        default=10_000,
+        ge=1,
+        description="Most values one timeseries response may hold: buckets x groups.",
     )
     api_root_path: str = Field(
         default="", description="Path prefix when served behind a proxy (ASGI root_path)."
     )
+
+    @field_validator("api_clickhouse_settings")
+    @classmethod
+    def _setting_names(cls, value: dict[str, int | float | str]) -> dict[str, int | float | str]:
+        bad = sorted(name for name in value if not _SETTING_NAME.fullmatch(name))
+        if bad:
+            raise ValueError(f"not ClickHouse setting names: {', '.join(bad)}")
+        if "max_execution_time" in value:
+            raise ValueError("set max_execution_time with EVENTPIPE_API_QUERY_TIMEOUT")
+        return value

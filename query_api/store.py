@@ -10,24 +10,27 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as DriverError
 from clickhouse_driver.errors import ServerException
 
 from eventpipe.config import ClickHouseConnection
-from query_api.errors import StoreUnavailable
+from eventpipe.logs import get_logger
+from query_api.clickhouse_errors import api_error
+from query_api.errors import ApiError, StoreUnavailable
 from storage.client import capabilities, connect, wait_until_ready
 from storage.version import Capabilities
 
 __all__ = ["ClickHouseStore", "QueryObserver", "RowSource"]
 
+log = get_logger(__name__)
+
 #: Called after each query with its name, seconds taken and whether it failed.
 QueryObserver = Callable[[str, float, bool], None]
-_TIMEOUT_CODES: Final = frozenset({159, 160})  # TIMEOUT_EXCEEDED, TOO_SLOW
 
 
 class RowSource(Protocol):
@@ -49,10 +52,16 @@ class ClickHouseStore:
         *,
         threads: int,
         query_timeout: float,
+        query_settings: Mapping[str, int | float | str] | None = None,
         observe: QueryObserver | None = None,
     ) -> None:
+        """``query_settings`` are ClickHouse settings sent with every query (limits);
+        ``query_timeout`` is sent as ``max_execution_time``."""
         self._connection = connection
-        self._settings = {"max_execution_time": max(1, int(query_timeout))}
+        self._settings: dict[str, Any] = {
+            **(query_settings or {}),
+            "max_execution_time": max(1, int(query_timeout)),
+        }
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="clickhouse")
         self._local = threading.local()
         self._clients: list[Client] = []
@@ -73,7 +82,7 @@ class ClickHouseStore:
         """Whether the server answers a trivial query now."""
         try:
             await self._run(capabilities)
-        except (StoreUnavailable, DriverError, OSError, EOFError):
+        except (ApiError, DriverError, OSError, EOFError):  # a refusal too: not ready
             return False
         return True
 
@@ -100,9 +109,11 @@ class ClickHouseStore:
         try:
             return job(client)
         except ServerException as exc:
-            if exc.code in _TIMEOUT_CODES:
-                raise StoreUnavailable("ClickHouse did not finish the query in time") from exc
-            raise
+            answer = api_error(exc.code, exc.message)
+            if answer is None:
+                raise
+            log.warning("clickhouse refused a read", code=exc.code, answer=answer.code)
+            raise answer from exc
         except (DriverError, OSError, EOFError) as exc:
             client.disconnect()  # the next query reconnects
             raise StoreUnavailable(f"ClickHouse is unavailable: {exc}") from exc

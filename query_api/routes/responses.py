@@ -11,7 +11,8 @@ __all__ = ["ERRORS"]
 ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     400: {
         "model": ErrorOut,
-        "description": "A parameter or the query is malformed.",
+        "description": "A parameter or the query is malformed, or the read is larger "
+        "than a limit allows (`query_too_large`, too many timeseries values).",
         "content": {
             "application/json": {
                 "example": {
@@ -26,5 +27,10 @@ ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     },
     401: {"model": ErrorOut, "description": "No bearer token, or an unknown one."},
     403: {"model": ErrorOut, "description": "The token may not read a requested component."},
-    503: {"model": ErrorOut, "description": "ClickHouse did not answer; retry later."},
+    503: {
+        "model": ErrorOut,
+        "description": "ClickHouse did not answer in time, or is busy; retry after "
+        "`Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
 }

@@ -253,19 +253,20 @@ def timeseries(
     unsettled_days: Sequence[int],
     step_ms: int,
     group_by: str | None,
-    max_buckets: int,
+    max_values: int,
 ) -> Statement:
     """Counts per ``(bucket start, group)``; the group is ``''`` without ``group_by``.
 
-    At most ``max_buckets + 1`` buckets of each group come back: a group with more spans
-    more buckets than the caller answers anyway (it refuses the request), and every bucket
-    of months of events at ``1m`` would otherwise be read into memory for that refusal.
+    At most ``max_values + 1`` rows come back, whatever the number of groups: more
+    non-empty (bucket, group) pairs than ``max_values`` mean more values than the caller
+    answers anyway (it refuses the request), and every pair of months of events at ``1m``
+    would otherwise be read into memory for that refusal.
     """
     binder = Binder()
     source = deduplicated_source(database, where, unsettled_days, binder)
     step = binder.bind(int(step_ms))
     sql = (
         f"SELECT intDiv(ts_ms, {step}) * {step} AS bucket, {_GROUPS[group_by]} AS grp, count() "
-        f"FROM {source} GROUP BY bucket, grp LIMIT {int(max_buckets) + 1} BY grp"
+        f"FROM {source} GROUP BY bucket, grp LIMIT {int(max_values) + 1}"
     )
     return sql, binder.params

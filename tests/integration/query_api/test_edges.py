@@ -1,6 +1,6 @@
 """Edge inputs over the real server: numbers past ±10^18 and subnormal ones in comparisons,
 forged cursors, repeated parameters, the ends of the time range, and timeseries over far too
-many buckets."""
+many buckets or groups."""
 
 from __future__ import annotations
 
@@ -11,9 +11,18 @@ from clickhouse_driver import Client
 
 from query_api import ApiSettings
 from query_api.clickhouse_repository import ClickHouseEventsRepository
-from query_api.store import ClickHouseStore
+from query_api.store import ClickHouseStore, RowSource
 from query_api.timeparse import format_ms
-from tests.integration.query_api.support import ALL, OpenApi, build, insert_ch, serve
+from tests.integration.query_api.support import (
+    ALL,
+    ChdbRows,
+    OpenApi,
+    build,
+    insert_ch,
+    insert_chdb,
+    serve,
+)
+from tests.support.chdb_executor import ChdbExecutor
 from tests.unit.query_api.helpers import event
 
 
@@ -88,9 +97,9 @@ async def test_subnormal_numbers_compare_numerically(
 
 
 class _Counting:
-    """A row source over the real server that notes how many rows each query returned."""
+    """A row source over another that notes how many rows each query returned."""
 
-    def __init__(self, store: ClickHouseStore) -> None:
+    def __init__(self, store: RowSource) -> None:
         self.store = store
         self.returned: dict[str, int] = {}
 
@@ -126,5 +135,54 @@ async def test_too_many_buckets_are_refused_without_reading_them_all(
             params = {"interval": "1h", "group_by": "severity"}
             response = await http.get("/v1/stats/timeseries", params=params, headers=ALL)
             assert [b["count"] for b in response.json()["buckets"]] == [40]
+    finally:
+        await store.close()
+
+
+async def test_the_bucket_limit_counts_every_group_on_both_engines(
+    ch_client: Client,
+    ch_database: str,
+    api_settings: ApiSettings,
+    chdb: ChdbExecutor,
+    chdb_database: str,
+) -> None:
+    # The limit used to cap the buckets of each group: 3 hours x 8 components came back
+    # (and were answered) under a limit of 10, and so would 3 hours x 100,000 components.
+    hour = 3_600_000
+    events = [
+        event(component=f"c{c}", timestamp=format_ms(1_704_067_200_000 + h * hour))
+        for c in range(8)
+        for h in range(3)
+    ]
+    insert_ch(ch_client, ch_database, events)
+    insert_chdb(chdb, chdb_database, events)
+    store = ClickHouseStore(api_settings, threads=1, query_timeout=30)
+    sources = {"clickhouse": _Counting(store), "chdb": _Counting(ChdbRows(chdb))}
+    databases = {"clickhouse": ch_database, "chdb": chdb_database}
+    try:
+        await store.start(10)
+        for name, source in sources.items():
+            repo = ClickHouseEventsRepository(source, databases[name], max_buckets=10)
+            async with serve(build(api_settings, repo)) as http:
+                params = {"interval": "1h", "group_by": "component"}
+                response = await http.get("/v1/stats/timeseries", params=params, headers=ALL)
+                assert response.status_code == 400, (name, response.text)
+                assert (
+                    "x groups over this range would be more than 10 values"
+                    in response.json()["message"]
+                ), name
+                assert source.returned["timeseries"] <= 11, name
+                params = {"interval": "1h", "group_by": "kind"}  # 3 buckets x 4 kinds
+                response = await http.get("/v1/stats/timeseries", params=params, headers=ALL)
+                assert response.status_code == 400, (name, response.text)
+                params = {
+                    "interval": "1h",
+                    "component": ["c0", "c1", "c2"],
+                    "group_by": "component",
+                }
+                response = await http.get("/v1/stats/timeseries", params=params, headers=ALL)
+                assert response.status_code == 200, (name, response.text)
+                groups = [b["groups"] for b in response.json()["buckets"]]
+                assert groups == [{"c0": 1, "c1": 1, "c2": 1}] * 3, name
     finally:
         await store.close()

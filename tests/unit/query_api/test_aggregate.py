@@ -63,3 +63,19 @@ def test_since_alone_with_nothing_matching_gives_no_buckets() -> None:
     # no events means no last event to end at, wherever since is (1969 gave zeros to 1970)
     for since in (-30 * 86_400_000, -1, 0, H):
         assert fill_series([], EventFilter(since_ms=since), "1d", None, 100).buckets == []
+
+
+def test_the_limit_counts_buckets_times_groups() -> None:
+    where = EventFilter(since_ms=0, until_ms=4 * H)
+    counts = [(0, "a", 1), (0, "b", 1), (0, "c", 1)]
+    with pytest.raises(BadRequest, match=r"1h buckets x groups .* more than 10 values"):
+        fill_series(counts, where, "1h", "component", 10)
+    assert len(fill_series(counts, where, "1h", None, 10).buckets) == 4  # 4 values
+    with pytest.raises(BadRequest, match="more than 10"):
+        fill_series([], where, "1h", "severity", 10)  # 4 x 5 severities, none seen
+    assert len(fill_series(counts[:2], where, "1h", "component", 8).buckets) == 4
+
+
+def test_a_grouped_range_with_no_group_still_counts_its_buckets() -> None:
+    with pytest.raises(BadRequest, match="more than 10"):
+        fill_series([], EventFilter(since_ms=0, until_ms=11 * H), "1h", "component", 10)

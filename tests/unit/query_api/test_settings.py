@@ -34,3 +34,12 @@ def test_safe_defaults_and_bounds() -> None:
         ApiSettings(api_port=0)
     with pytest.raises(ValidationError):
         ApiSettings(api_clickhouse_threads=0)
+
+
+def test_clickhouse_settings_for_every_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ApiSettings().api_clickhouse_settings == {}
+    monkeypatch.setenv("EVENTPIPE_API_CLICKHOUSE_SETTINGS", '{"max_memory_usage": 4000000000}')
+    assert ApiSettings().api_clickhouse_settings == {"max_memory_usage": 4_000_000_000}
+    for bad in ({"max memory": 1}, {"x'; DROP": 1}, {"max_execution_time": 5}):
+        with pytest.raises(ValidationError):
+            ApiSettings(api_clickhouse_settings=bad)
