@@ -3,48 +3,34 @@
 ``await producer.emit(event)`` (and ``log``/``error``/``event``/``access``) returns the event
 id once Kafka has *acknowledged* the record holding the event, or raises
 :class:`~producers.errors.DeliveryFailed`. Validation, encoding and packing run inline (a few
-µs, no I/O); a full local queue is waited out with ``asyncio.sleep``, never by blocking
-the loop. Delivery reports arrive on the producer's poll thread and are handed to the loop
-with ``call_soon_threadsafe``. Use one instance from one event loop.
+µs, no I/O); a full local queue is waited out within the same bound as
+:class:`~producers.EventProducer`'s (:class:`~producers.room.RoomWait`), but with
+``asyncio.sleep``, never by blocking the loop. Delivery reports arrive on the producer's
+poll thread (``on_failure`` runs there) and are handed to the loop with
+``call_soon_threadsafe``. Use one instance from one event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from time import monotonic
 from types import TracebackType
 from typing import Any
 
 from events.errors import InvalidEvent
+from events.wire import WireEvent
 from producers.client import EventProducer
 from producers.delivery import DeliveryFailure, ProducerStats, Waiter
 from producers.errors import ProducerError, QueueFull
 from producers.group import WaitGroup
 from producers.helpers import EventHelpers, EventInput
 from producers.kafka import KafkaClient
+from producers.room import RoomWait
 from producers.settings import ProducerSettings
 
 __all__ = ["AsyncEventProducer"]
 
-_BACKOFF = 0.005
-
-
-class _RoomWait:
-    """One bound on waiting for room in the local queue: ``timeout`` seconds from the first
-    time the queue was found full, shared by every event of one call."""
-
-    __slots__ = ("_deadline", "_timeout")
-
-    def __init__(self, timeout: float) -> None:
-        self._timeout = timeout
-        self._deadline: float | None = None
-
-    def expired(self) -> bool:
-        now = monotonic()
-        if self._deadline is None:
-            self._deadline = now + self._timeout
-        return now >= self._deadline
+_BACKOFF = 0.005  # seconds between offers while the local queue is full
 
 
 class AsyncEventProducer(EventHelpers[Coroutine[Any, Any, str]]):
@@ -72,7 +58,8 @@ class AsyncEventProducer(EventHelpers[Coroutine[Any, Any, str]]):
         await does not withdraw an accepted event.
         """
         waiter = asyncio.get_running_loop().create_future() if wait else None
-        event_id = await self._accept(event, waiter, _RoomWait(self._block_timeout))
+        wire = self.sync._prepare(event)
+        event_id = await self._offer(wire, waiter, RoomWait(self._block_timeout))
         if waiter is not None:
             await waiter
         return event_id
@@ -86,14 +73,17 @@ class AsyncEventProducer(EventHelpers[Coroutine[Any, Any, str]]):
         a task per event. A full local queue is waited out for ``producer_block_timeout``
         in all, not per event: past it, each event that finds no room is ``QueueFull`` at
         once (a request of 10,000 events would otherwise wait up to 10,000 times as long).
+        Events are accepted in order, and a component's events keep it: once one finds no
+        room, the component's later events are ``QueueFull`` too, without an offer.
         Cancelling the await does not withdraw accepted events.
         """
         group = WaitGroup(asyncio.get_running_loop(), len(events))
-        room = _RoomWait(self._block_timeout)
+        room = RoomWait(self._block_timeout)
+        stalled: set[str] = set()  # components with an event that found no room
         results: list[str | Exception] = []
         for index, event in enumerate(events):
             try:
-                results.append(await self._accept(event, group.slot(index), room))
+                results.append(await self._accept_in_order(event, group.slot(index), room, stalled))
             except (InvalidEvent, ProducerError) as exc:
                 results.append(exc)
                 group.skip(index, exc)
@@ -103,18 +93,31 @@ class AsyncEventProducer(EventHelpers[Coroutine[Any, Any, str]]):
                 results[index] = failure
         return results
 
-    async def _accept(self, event: EventInput, waiter: Waiter | None, room: _RoomWait) -> str:
+    async def _accept_in_order(
+        self, event: EventInput, waiter: Waiter, room: RoomWait, stalled: set[str]
+    ) -> str:
+        """Accept ``event`` unless an earlier event of its component found no room (noted
+        in ``stalled``): accepting it then would put it before that one."""
         wire = self.sync._prepare(event)
+        if wire.component in stalled:
+            raise room.full("an earlier event of its component was not accepted")
+        try:
+            return await self._offer(wire, waiter, room)
+        except QueueFull:
+            stalled.add(wire.component)
+            raise
+
+    async def _offer(self, wire: WireEvent, waiter: Waiter | None, room: RoomWait) -> str:
+        """Accept a prepared event, sleeping the loop while the queue is full, within
+        ``room`` (:meth:`EventProducer._offer_within`'s bound, without blocking)."""
         while True:
             try:
                 return self.sync._offer(wire, waiter)
             except BufferError:
-                if room.expired():
-                    raise QueueFull(
-                        f"the local Kafka queue stayed full for {self._block_timeout:g} s: "
-                        "event not accepted"
-                    ) from None
-                await asyncio.sleep(_BACKOFF)
+                left = room.left()
+                if left <= 0:
+                    raise room.full("event not accepted") from None
+                await asyncio.sleep(min(left, _BACKOFF))
 
     # The timeout bounds the blocking flush in its thread: cancelling the await could not.
     async def flush(self, timeout: float | None = None) -> None:  # noqa: ASYNC109

@@ -1,7 +1,9 @@
 """The producer's two background threads.
 
 * :class:`Poller` serves librdkafka's callbacks (delivery reports, errors, its log lines)
-  as soon as they arrive, so awaiting coroutines wake without delay and nothing piles up.
+  as soon as they arrive, so awaiting coroutines and callers waiting for room in a full
+  queue wake without delay and nothing piles up. Outside ``flush``/``close`` it is the only
+  thread that serves them.
 * :class:`Lingerer` ships partly filled records once their linger time has passed; it sleeps
   until the oldest open record is due, or without a deadline when none is open.
 
@@ -26,9 +28,9 @@ _POLL_TIMEOUT = 0.2
 
 
 class Poller(threading.Thread):
-    """Calls ``kafka.poll`` and then ``after_poll`` until stopped."""
+    """Calls ``kafka.poll`` and then ``after_poll(callbacks served)`` until stopped."""
 
-    def __init__(self, kafka: KafkaClient, name: str, after_poll: Callable[[], None]) -> None:
+    def __init__(self, kafka: KafkaClient, name: str, after_poll: Callable[[int], None]) -> None:
         super().__init__(name=f"{name}-poll", daemon=True)
         self._kafka = kafka
         self._after_poll = after_poll
@@ -37,8 +39,7 @@ class Poller(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self._kafka.poll(_POLL_TIMEOUT)
-                self._after_poll()
+                self._after_poll(self._kafka.poll(_POLL_TIMEOUT))
             except Exception:  # a callback raised: keep serving the others
                 _log.exception("error in a kafka callback")
 
@@ -47,8 +48,7 @@ class Poller(threading.Thread):
         self._stopping.set()
         if self.is_alive() and threading.current_thread() is not self:  # close() in a callback
             self.join()
-        self._kafka.poll(0)
-        self._after_poll()
+        self._after_poll(self._kafka.poll(0))
 
 
 class Lingerer(threading.Thread):

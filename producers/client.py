@@ -4,7 +4,9 @@ The hot path (:meth:`EventProducer.emit`) runs in the caller's thread and never 
 the network: validate (``events.wire``), set the emit time, then encode the event with its
 new ``event_id`` straight into the component's open record (:mod:`producers.lines`).
 Records go to librdkafka when full or after the linger time; two background threads serve
-delivery reports and lingering records.
+delivery reports and lingering records. Delivery reports, and so the ``on_failure``
+callback, run on the poll thread, never inside ``emit``: a call waiting for room in a full
+queue waits for that thread to serve reports (:mod:`producers.room`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from time import monotonic, time_ns
+from functools import partial
+from time import time_ns
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from confluent_kafka import KafkaException
 
@@ -30,11 +34,13 @@ from producers.helpers import EventHelpers, EventInput
 from producers.kafka import KafkaClient, create_kafka_client
 from producers.kafka_errors import KafkaErrors
 from producers.packer import Batch, RecordPacker
+from producers.room import RoomSignal, RoomWait
 from producers.settings import ProducerSettings
 
 __all__ = ["EventProducer"]
 
-_BACKOFF = 0.005  # seconds between offers while the local queue is full
+_T = TypeVar("_T")
+_SLICE = 0.01  # longest wait for room between two offers (and two looks at `stop`)
 _OPEN: weakref.WeakSet[EventProducer] = weakref.WeakSet()  # not closed: closed at exit
 _LIVE: weakref.WeakSet[EventProducer] = weakref.WeakSet()  # every producer of this process
 _PURGED = "Local: Purged in queue"  # what librdkafka reports for the records it purges
@@ -47,6 +53,13 @@ class EventProducer(EventHelpers[str]):
     id once the event is *accepted*: from then on it is either delivered or reported failed
     (``on_failure`` callback, :meth:`stats`, the ``producers.delivery`` log) — never
     dropped silently. Call :meth:`close` (or use ``with``) to deliver what is left.
+
+    Callbacks (``on_failure``, error listeners) run on the producer's poll thread, named
+    ``<producer_client_id>-poll`` — never in a thread calling ``emit``/``emit_many`` or a
+    helper, not even while it waits for room — except that :meth:`flush` and :meth:`close`
+    serve the reports that are due in the calling thread while they wait, as
+    confluent-kafka's ``flush`` does. A callback may emit (a blocking emit from the poll
+    thread serves reports itself while it waits).
 
     ``kafka`` replaces the confluent-kafka handle (tests use :class:`~producers.MemoryKafka`);
     ``kafka_config`` adds librdkafka options that cannot come from settings (``stats_cb``).
@@ -85,8 +98,9 @@ class EventProducer(EventHelpers[str]):
         self._closing = False
         self._forked = False
         name = settings.producer_client_id
+        self._room = RoomSignal()
         self._lingerer = Lingerer(self._packer, name)
-        self._poller = Poller(self._kafka, name, self._tracker.report_refused)
+        self._poller = Poller(self._kafka, name, self._after_poll)
         self._lingerer.start()
         self._poller.start()
         _OPEN.add(self)
@@ -98,7 +112,8 @@ class EventProducer(EventHelpers[str]):
         """Validate, stamp and queue one event; return its ``event_id``.
 
         Never waits for the network. When the local queue is full it waits for room up to
-        ``producer_block_timeout`` seconds (not at all with ``block=False``).
+        ``producer_block_timeout`` seconds (not at all with ``block=False``), while the
+        poll thread serves delivery reports (and runs their callbacks).
         Raises :class:`~events.errors.InvalidEvent` (a ``ValueError`` naming the field;
         nothing sent), :class:`~producers.errors.QueueFull` (not accepted),
         :class:`~producers.errors.ProducerClosed` or ``ProducerFailed``.
@@ -112,7 +127,8 @@ class EventProducer(EventHelpers[str]):
         try:
             return self._packer.add(wire)
         except BufferError:
-            return self._offer_until(wire, self._block_timeout if block else 0.0)
+            room = RoomWait(self._block_timeout if block else 0.0)
+            return self._offer_within(partial(self._packer.add, wire), room, self._refused)
 
     def emit_many(self, events: Iterable[EventInput], *, block: bool = True) -> list[str]:
         """Validate every event, then queue them all in order; return their ids.
@@ -126,23 +142,21 @@ class EventProducer(EventHelpers[str]):
         later, fails only for a ``data`` value JSON cannot carry or an event over 128 KiB:
         that event raises, those before it stay accepted.
         """
+        return self._emit_many(events, RoomWait(self._block_timeout if block else 0.0))
+
+    def _emit_many(self, events: Iterable[EventInput], room: RoomWait) -> list[str]:
+        """:meth:`emit_many` waiting for room within ``room`` (the simulator's, with its
+        ``stop``)."""
         batch = Batch(self._prepare_all(events))
-        deadline: float | None = None
-        while True:
-            try:
-                self._packer.add_many(batch)
-                return batch.ids
-            except BufferError:
-                now = monotonic()
-                deadline = deadline or now + (self._block_timeout if block else 0.0)
-                if now >= deadline:
-                    accepted = batch.accepted_ids()
-                    raise QueueFull(
-                        f"the local Kafka queue stayed full: {len(accepted)} of "
-                        f"{len(batch.events)} events accepted",
-                        accepted=accepted,
-                    ) from None
-                self._kafka.poll(_BACKOFF)
+
+        def refused(room: RoomWait) -> QueueFull:
+            accepted = batch.accepted_ids()
+            return room.full(
+                f"{len(accepted)} of {len(batch.events)} events accepted", accepted=accepted
+            )
+
+        self._offer_within(partial(self._packer.add_many, batch), room, refused)
+        return batch.ids
 
     def _prepare_all(
         self, events: Iterable[EventInput], *, numbered: bool = True
@@ -189,18 +203,45 @@ class EventProducer(EventHelpers[str]):
         """Accept a prepared event or raise ``BufferError``; never waits (the async twin)."""
         return self._packer.add(wire, waiter)
 
-    def _offer_until(self, wire: WireEvent, wait: float) -> str:
-        deadline = monotonic() + wait
-        while monotonic() < deadline:
-            self._kafka.poll(_BACKOFF)  # delivery reports make room
+    def _offer_within(
+        self,
+        offer: Callable[[], _T],
+        room: RoomWait,
+        refused: Callable[[RoomWait], Exception],
+    ) -> _T:
+        """Return ``offer()`` once it finds room (it raises ``BufferError`` while the local
+        queue is full); between offers wait for the poll thread to serve delivery reports,
+        which make room. Raises ``refused(room)`` once ``room`` has no time left.
+
+        The one wait for room of :meth:`emit`, :meth:`emit_many`, :meth:`flush` and the
+        simulator; the asyncio twin waits within the same :class:`RoomWait` by sleeping.
+        """
+        while True:
+            seen = self._room.seen  # before the offer: a report served after it wakes us
             try:
-                return self._packer.add(wire)
+                return offer()
             except BufferError:
-                continue
-        raise QueueFull(
-            f"the local Kafka queue stayed full for {wait:g} s "
-            f"({self.stats().pending} events pending): event not accepted"
-        )
+                left = room.left()
+                if left <= 0:
+                    raise refused(room) from None
+                self._wait_for_reports(seen, min(left, _SLICE))
+
+    def _wait_for_reports(self, seen: int, timeout: float) -> None:
+        # Reports are served, and their callbacks run, on the poll thread; only that thread
+        # itself (a callback that emits) or a caller after close() has stopped it polls here.
+        if threading.current_thread() is self._poller or not self._poller.is_alive():
+            self._kafka.poll(timeout)
+        else:
+            self._room.wait(seen, timeout)
+
+    def _refused(self, room: RoomWait) -> QueueFull:
+        return room.full(f"event not accepted ({self.stats().pending} events pending)")
+
+    def _after_poll(self, served: int) -> None:
+        # On the poll thread, after each poll: served reports may have made room.
+        if served:
+            self._room.made()
+        self._tracker.report_refused()
 
     def _ship(
         self, component: str, value: bytes, events: int, waiters: list[Waiter] | None
@@ -227,19 +268,14 @@ class EventProducer(EventHelpers[str]):
         if self._forked:  # nothing was accepted in this process; the parent delivers its own
             return
         limit = self._flush_timeout if timeout is None else timeout
-        deadline = monotonic() + limit
-        while True:
-            try:
-                self._packer.ship_all()
-                break
-            except BufferError:
-                if monotonic() >= deadline:
-                    raise FlushTimeout(self.stats().pending, limit) from None
-                self._kafka.poll(_BACKOFF)
+        room = RoomWait(limit).started()
+        self._offer_within(
+            self._packer.ship_all, room, lambda _: FlushTimeout(self.stats().pending, limit)
+        )
         # Every event accepted before this call is in Kafka's queue now; none left there
         # means each is settled. Not stats().pending: it counts events other threads have
         # accepted since, which this call does not wait for.
-        left = self._kafka.flush(max(0.0, deadline - monotonic()))
+        left = self._kafka.flush(room.left())
         self._tracker.report_refused()
         if left:
             raise FlushTimeout(self.stats().pending, limit)
@@ -302,7 +338,8 @@ class EventProducer(EventHelpers[str]):
     def add_error_listener(self, listener: Callable[[Any], None]) -> None:
         """Call ``listener(KafkaError)`` for every error librdkafka reports.
 
-        Runs in a background thread. Most errors are transient (librdkafka reconnects and
+        Runs on the poll thread (or in a thread waiting in :meth:`flush`/:meth:`close`),
+        as ``on_failure`` does. Most errors are transient (librdkafka reconnects and
         retries by itself); ``error.fatal()`` ones end this producer.
         """
         self._errors.add_listener(listener)

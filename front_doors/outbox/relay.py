@@ -6,8 +6,9 @@ One run (:meth:`Relay.run_once`):
    claiming and marking);
 2. batches of ``outbox_batch_size`` AWAITING rows are claimed (SENDING, ``FOR UPDATE SKIP
    LOCKED``: relays running at once take disjoint batches) and sent through
-   :class:`~producers.AsyncEventProducer`, whose awaitables resolve on Kafka's
-   acknowledgement; acknowledged rows become DELIVERED;
+   :class:`~producers.AsyncEventProducer` (``emit_each``: offered in row order, and a
+   component's rows accepted in that order even when the local queue is full), whose
+   awaitables resolve on Kafka's acknowledgement; acknowledged rows become DELIVERED;
 3. the failed part of a batch is sent again after a doubling back-off, up to
    ``outbox_retries`` times, and then goes back to AWAITING for a later run;
 4. DELIVERED rows older than ``outbox_clean_minutes`` are deleted.
@@ -188,7 +189,7 @@ class Relay:
 
     async def _send(self, rows: Sequence[OutboxRow], report: RunReport) -> tuple[set[int], str]:
         """Emit every row and wait for Kafka; return the ids that failed and one reason."""
-        outcomes = await asyncio.gather(*map(self._emit, rows), return_exceptions=True)
+        outcomes = await self._emit_in_order(rows)
         failed: set[int] = set()
         invalid: list[Rejected] = []
         reason = ""
@@ -205,19 +206,17 @@ class Relay:
             reason = reason or "dead letters not acknowledged"
         return failed, reason
 
-    async def _emit(self, row: OutboxRow) -> str:
-        try:
-            event = orjson.loads(row.payload)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidEvent("bad_json", "", f"not valid JSON: {exc}") from None
-        if isinstance(event, dict):
-            # A row written by hand (another language, a migration) may hold its id and
-            # time in its columns only: without them every resend would be a new event.
-            if event.get("event_id") is None:
-                event["event_id"] = str(row.event_id)
-            if event.get("timestamp") is None:
-                event["timestamp"] = (row.created_at - _EPOCH) // _MILLISECOND
-        return await self._producer.emit(event)
+    async def _emit_in_order(self, rows: Sequence[OutboxRow]) -> list[str | Exception]:
+        """Per row, its event id once Kafka acknowledged it, or what went wrong.
+
+        The rows go to ``emit_each`` in row order, one at a time: rows emitted concurrently
+        (one task each) could be accepted out of order while the local queue is full, and
+        a component's events must keep their order.
+        """
+        parsed = [_event_or_why_not(row) for row in rows]
+        events = [event for event in parsed if not isinstance(event, InvalidEvent)]
+        outcomes = iter(await self._producer.emit_each(events))
+        return [e if isinstance(e, InvalidEvent) else next(outcomes) for e in parsed]
 
     async def _dead_letter(self, letters: list[Rejected], report: RunReport) -> bool:
         """Dead-letter rows that are not events (written by hand, or under an older
@@ -237,3 +236,21 @@ class Relay:
         first = self.settings.outbox_retry_backoff_seconds
         cap = self.settings.outbox_retry_backoff_max_seconds
         return float(min(cap, first * 2 ** (attempt - 1)))
+
+
+def _event_or_why_not(row: OutboxRow) -> Any:
+    """The event of a row: its JSON payload, with the row's id and time where it has none;
+    an ``InvalidEvent`` (returned) for a payload that is not JSON. The producer judges the
+    rest."""
+    try:
+        event = orjson.loads(row.payload)
+    except orjson.JSONDecodeError as exc:
+        return InvalidEvent("bad_json", "", f"not valid JSON: {exc}")
+    if isinstance(event, dict):
+        # A row written by hand (another language, a migration) may hold its id and
+        # time in its columns only: without them every resend would be a new event.
+        if event.get("event_id") is None:
+            event["event_id"] = str(row.event_id)
+        if event.get("timestamp") is None:
+            event["timestamp"] = (row.created_at - _EPOCH) // _MILLISECOND
+    return event

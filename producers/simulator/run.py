@@ -17,6 +17,7 @@ from typing import Any, Final
 from producers.client import EventProducer
 from producers.delivery import ProducerStats
 from producers.errors import QueueFull
+from producers.room import RoomWait
 from producers.settings import SimulatorSettings
 from producers.simulator.catalogue import service
 from producers.simulator.generate import EventPool
@@ -123,17 +124,18 @@ def _emit_batch(
     producer: EventProducer, batch: list[dict[str, Any]], stop: threading.Event, wait: float
 ) -> None:
     """Emit ``batch``, or raise :class:`_CutShort` with the events accepted before the queue
-    stayed full for ``wait`` seconds, or before ``stop`` was set while waiting for room
-    (then without a reason: the run was stopped, it did not fail). One ``emit_many`` per
-    component: ``QueueFull`` then says how many of that component's events (a prefix) were
-    accepted, so the summary counts exactly what was sent.
+    stayed full for ``wait`` seconds (one bound for the batch), or before ``stop`` was set
+    while waiting for room (then without a reason: the run was stopped, it did not fail).
+    One ``emit_many`` per component: ``QueueFull`` then says how many of that component's
+    events (a prefix) were accepted, so the summary counts exactly what was sent.
     """
     by_component: dict[str, list[dict[str, Any]]] = {}
     for event in batch:
         by_component.setdefault(event["component"], []).append(event)
+    room = RoomWait(wait, stop.is_set)
     accepted: list[dict[str, Any]] = []
     for events in by_component.values():
-        taken = _emit_component(producer, events, stop, wait)
+        taken = _emit_component(producer, events, room)
         accepted.extend(events[:taken])
         if taken < len(events):
             reason = (
@@ -145,33 +147,16 @@ def _emit_batch(
             raise _CutShort(accepted, reason)
 
 
-def _emit_component(
-    producer: EventProducer, events: list[dict[str, Any]], stop: threading.Event, wait: float
-) -> int:
+def _emit_component(producer: EventProducer, events: list[dict[str, Any]], room: RoomWait) -> int:
     """How many of ``events`` (one component's, in order) were accepted: all of them, or
-    those before the queue stayed full for ``wait`` seconds or ``stop`` was set.
-
-    Waits for room here, not in ``emit_many`` (which cannot see ``stop``: Ctrl-C would wait
-    ``producer_block_timeout``), and offers again only after a delivery report made room.
+    those before the batch's wait for room ran out or its ``stop`` was set (the producer's
+    own wait, which looks at ``stop``: Ctrl-C must not wait ``producer_block_timeout``).
     """
-    deadline = monotonic() + wait
-    taken = 0
-    while True:
-        settled = _settled(producer)  # before the offer: a report after it means room
-        try:
-            producer.emit_many(events[taken:], block=False)
-            return len(events)
-        except QueueFull as exc:
-            taken += len(exc.accepted)
-        while _settled(producer) == settled:
-            if stop.is_set() or monotonic() >= deadline:
-                return taken
-            sleep(_TICK)
-
-
-def _settled(producer: EventProducer) -> int:
-    stats = producer.stats()
-    return stats.delivered + stats.failed
+    try:
+        producer._emit_many(events, room)
+    except QueueFull as exc:
+        return len(exc.accepted)
+    return len(events)
 
 
 class _CutShort(Exception):

@@ -257,6 +257,35 @@ async def test_the_async_call_and_the_autocommit_guard_on_a_real_connection(
     assert _ids_in_kafka(kafka_conf, topic) == [event_id]
 
 
+async def test_a_full_producer_queue_keeps_each_components_rows_in_order(
+    make_outbox_settings: Any,
+    pg_dsn: str,
+    outbox_table: str,
+    kafka_conf: dict[str, Any],
+    topic: str,
+) -> None:
+    # A local queue of 4 records, one row per record and a short wait for room: most rows
+    # find the queue full, many not even within the wait, and go again on a retry.
+    _write_committed(pg_dsn, outbox_table, 400, per_transaction=400)
+    settings = make_outbox_settings(
+        producer_record_events=1,
+        producer_librdkafka={"queue.buffering.max.messages": 4},
+        producer_block_timeout=0.005,
+        outbox_batch_size=400,
+        outbox_retries=1_000,
+        outbox_retry_backoff_seconds=0.001,
+        outbox_retry_backoff_max_seconds=0.001,
+    )
+    report = await _run(settings)
+    assert report.delivered == 400 and report.send_failures  # the queue was full, often
+    by_component: dict[str, list[int]] = {}
+    for message in read_all(kafka_conf, topic):
+        for _, line in iter_lines(message.value()):
+            event = decode(line)
+            by_component.setdefault(event.component, []).append(int(event.message[1:]))
+    assert by_component == {f"svc{c}": list(range(c, 400, 4)) for c in range(4)}
+
+
 def test_the_relay_command_delivers_once_and_exits(
     endpoints: Endpoints, pg_dsn: str, topic: str, kafka_conf: dict[str, Any]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -139,3 +140,30 @@ async def test_emit_each_waits_for_room_once_for_the_whole_call() -> None:
     assert isinstance(results[0], str)
     assert [type(r).__name__ for r in results[1:]] == ["QueueFull"] * 29
     assert [e.message for e in delivered(kafka)] == ["0"]
+
+
+class _FullOnce(MemoryKafka):
+    """A local queue that is full for the first record offered, and only for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full = True
+
+    def produce(self, topic: str, value: bytes, key: str, *, on_delivery: Any) -> None:
+        if self.full:
+            self.full = False
+            raise BufferError("Local: Queue full")
+        super().produce(topic, value, key, on_delivery=on_delivery)
+
+
+async def test_emit_each_accepts_a_components_events_in_order_when_the_queue_is_full() -> None:
+    # a0 finds no room; by a1 there is room again, but a1 must not go before a0.
+    kafka = _FullOnce()
+    async with AsyncEventProducer(
+        settings(producer_record_events=1, producer_block_timeout=0), kafka=kafka
+    ) as producer:
+        results = await producer.emit_each(
+            [{"component": c, "message": m} for c, m in [("a", "a0"), ("b", "b0"), ("a", "a1")]]
+        )
+    assert [type(r).__name__ for r in results] == ["QueueFull", "str", "QueueFull"]
+    assert [e.message for e in delivered(kafka)] == ["b0"]

@@ -202,6 +202,31 @@ def test_backpressure_gives_up_after_the_bound(make_producer: Factory) -> None:
     kafka.available = True
 
 
+def test_failure_callbacks_run_on_the_poll_thread_even_while_emit_waits_for_room(
+    make_producer: Factory,
+) -> None:
+    # The emitting thread waits for room while the failure reports that make it arrive:
+    # they are served, and on_failure runs, on the producer's poll thread, never in emit.
+    kafka = MemoryKafka(capacity=1)
+    kafka.available = False
+    kafka.fail_with = "Broker: Topic authorization failed"
+    threads: list[str] = []
+    producer = make_producer(
+        kafka=kafka,
+        on_failure=lambda _: threads.append(threading.current_thread().name),
+        producer_record_events=1,
+        producer_block_timeout=60,
+    )
+    producer.emit({"component": "c", "message": "0"})
+    for i in range(1, 21):
+        kafka.available = False
+        threading.Timer(0.02, lambda: setattr(kafka, "available", True)).start()
+        producer.emit({"component": "c", "message": str(i)})  # waits for room
+    while producer.stats().pending:  # not flush(): it serves what is due in its own thread
+        time.sleep(0.01)
+    assert threads == [f"{producer.settings.producer_client_id}-poll"] * 21
+
+
 def test_delivery_failures_are_counted_and_reported_with_the_record(make_producer: Factory) -> None:
     kafka = MemoryKafka()
     kafka.fail_with = "Broker: Topic authorization failed"

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -187,6 +188,37 @@ def test_a_down_kafka_holds_the_exit_only_for_the_handler_close_timeout() -> Non
     assert done.returncode == 0, done.stderr
     assert "1 log event(s) not delivered at close" in done.stderr
     assert "not closed cleanly" not in done.stderr
+
+
+_CLOSE_TIMEOUT = 2.5
+_LOG_AND_TIME_THE_EXIT = f"""
+import logging, time
+from producers import EventHandler, ProducerSettings
+
+settings = ProducerSettings(
+    kafka_bootstrap="127.0.0.1:1",  # nobody listens: Kafka is down for the whole run
+    producer_handler_close_timeout={_CLOSE_TIMEOUT},
+    producer_delivery_timeout_ms=600_000,
+)
+logging.getLogger().addHandler(EventHandler("orders", settings=settings))
+logging.getLogger().warning("never delivered")
+print(time.time(), flush=True)  # the exit starts: logging.shutdown flushes, then closes
+"""
+
+
+def test_exit_with_kafka_down_takes_about_one_close_timeout_in_all() -> None:
+    # logging.shutdown calls flush() and then close(); each used to wait the full timeout.
+    done = subprocess.run(
+        [sys.executable, "-c", _LOG_AND_TIME_THE_EXIT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    exit_took = time.time() - float(done.stdout)
+    assert done.returncode == 0, done.stderr
+    assert "1 log event(s) not delivered at close" in done.stderr
+    assert _CLOSE_TIMEOUT * 0.9 < exit_took < _CLOSE_TIMEOUT * 1.6
 
 
 def test_the_producers_own_records_never_wait_for_the_handler_lock(make_producer: Factory) -> None:
