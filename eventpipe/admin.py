@@ -11,6 +11,7 @@ from eventpipe.settings import AdminSettings
 from events.topics import dlq_topic
 from storage.client import connect, wait_until_ready
 from storage.migrations import Migration, MigrationOptions, migrate
+from storage.retention import RetentionReport
 from storage.rollup import RefreshReport, refresh
 
 __all__ = ["apply_migrations", "create_pipeline_topics", "pipeline_topics", "refresh_rollups"]
@@ -54,9 +55,12 @@ def refresh_rollups(settings: AdminSettings) -> RefreshReport:
 
 
 def apply_migrations(
-    settings: AdminSettings, on_apply: Callable[[Migration], None] | None = None
+    settings: AdminSettings,
+    on_apply: Callable[[Migration], None] | None = None,
+    on_retention: Callable[[RetentionReport], None] | None = None,
 ) -> tuple[str, list[int]]:
-    """Apply pending migrations; return the server version and the versions applied."""
+    """Apply pending migrations and align the events TTL with ``retention_days``; return
+    the server version and the versions applied. Callbacks: see :func:`migrate`."""
     client = connect(settings)
     try:
         caps = wait_until_ready(settings, settings.startup_timeout)
@@ -65,6 +69,7 @@ def apply_migrations(
             caps,
             MigrationOptions(settings.clickhouse_database, settings.retention_days),
             on_apply=on_apply,
+            on_retention=on_retention,
         )
         return str(caps.version), applied
     finally:

@@ -5,6 +5,9 @@ one source runs on ClickHouse 18.16 and on the current engine. Every statement i
 idempotent (``IF NOT EXISTS``), so two processes migrating at once, or a migration that
 died half-way, are harmless: the next run completes it and records it once.
 
+After the versioned migrations, the ``events`` table's TTL is brought in line with
+``retention_days`` (:mod:`storage.retention`): the setting may change after the table exists.
+
 Run with ``eventpipe migrate``; workers and the API check the recorded version on start.
 """
 
@@ -15,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from storage.retention import RetentionReport, align_retention
 from storage.rollup import rollup_table_ddl
 from storage.schema import events_table_ddl, quote_identifier
 from storage.version import Capabilities
@@ -116,8 +120,11 @@ def migrate(
     options: MigrationOptions,
     *,
     on_apply: Callable[[Migration], None] | None = None,
+    on_retention: Callable[[RetentionReport], None] | None = None,
 ) -> list[int]:
-    """Apply every migration not yet recorded; return the versions applied now.
+    """Apply every migration not yet recorded, then align the table's TTL with
+    ``options.retention_days``; return the versions applied now. ``on_apply`` is called
+    before each migration, ``on_retention`` with what the alignment did.
 
     Blocking (one statement at a time). Raises whatever the executor raises.
     """
@@ -140,4 +147,7 @@ def migrate(
             f"'{caps.version}'"
         )
         applied.append(migration.version)
+    report = align_retention(executor, caps, options.database, options.retention_days)
+    if on_retention is not None:
+        on_retention(report)
     return applied

@@ -36,6 +36,7 @@ __all__ = [
     "Column",
     "events_table_ddl",
     "quote_identifier",
+    "ttl_clause",
 ]
 
 EVENTS_TABLE: Final = "events"
@@ -125,6 +126,11 @@ def timestamp_alias(caps: Capabilities) -> str:
     return f"timestamp DateTime('UTC') ALIAS {_DAY}"
 
 
+def ttl_clause(retention_days: int) -> str:
+    """The ``events`` table's TTL: events older than ``retention_days`` (> 0) are deleted."""
+    return f"TTL {_DAY} + INTERVAL {int(retention_days)} DAY DELETE"
+
+
 def events_table_ddl(database: str, caps: Capabilities, *, retention_days: int = 0) -> str:
     """``CREATE TABLE IF NOT EXISTS`` for ``events`` on a server with ``caps``."""
     parts = [c.render(caps) for c in EVENT_COLUMNS]
@@ -134,7 +140,7 @@ def events_table_ddl(database: str, caps: Capabilities, *, retention_days: int =
     body = ",\n    ".join(parts)
     ttl = ""
     if retention_days > 0 and caps.ttl:
-        ttl = f"\nTTL {_DAY} + INTERVAL {int(retention_days)} DAY DELETE"
+        ttl = f"\n{ttl_clause(retention_days)}"
     settings = "index_granularity = 8192"
     if caps.insert_dedup_token:
         settings += ", non_replicated_deduplication_window = 1000"

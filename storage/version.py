@@ -41,7 +41,10 @@ THRESHOLDS: Final = {
     "datetime64": _V(20, 1),  # DateTime64(3, tz), fromUnixTimestamp64Milli
     "low_cardinality": _V(20, 1),  # LowCardinality(String) without experimental settings
     "codecs": _V(20, 1),  # column CODEC(...)
-    "ttl": _V(20, 1),  # table TTL
+    "ttl": _V(20, 1),  # table TTL, ALTER TABLE ... MODIFY TTL
+    # ALTER TABLE ... REMOVE TTL: its server test (01493_alter_remove_properties) is of
+    # 20.10; not sure of the release, so the year after
+    "remove_ttl": _V(21, 1),
     "skip_indexes": _V(20, 1),  # INDEX ... TYPE bloom_filter, not experimental
     "insert_dedup_token": _V(22, 2),  # insert_deduplication_token on plain MergeTree
     "final_is_cheap": _V(22, 6),  # parallel FINAL with do_not_merge_across_partitions
@@ -59,6 +62,7 @@ class Capabilities:
     low_cardinality: bool
     codecs: bool
     ttl: bool
+    remove_ttl: bool
     skip_indexes: bool
     insert_dedup_token: bool
     final_is_cheap: bool

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from eventpipe.admin import apply_migrations, create_pipeline_topics, refresh_rollups
@@ -14,6 +15,7 @@ from eventpipe.kafka import describe_topics
 from eventpipe.logs import configure
 from eventpipe.settings import AdminSettings
 from eventpipe.startup import StartupFailed, naming_the_service
+from storage.retention import RetentionReport, retention_line
 
 __all__ = ["register"]
 
@@ -88,17 +90,23 @@ def topics_describe(
 
 
 def migrate() -> None:
-    """Apply pending ClickHouse migrations (idempotent); print what was applied."""
+    """Apply pending ClickHouse migrations and align the events TTL with
+    EVENTPIPE_RETENTION_DAYS (idempotent); print what was done."""
     settings = AdminSettings()
     configure(settings, service="migrate")
+    retention: list[RetentionReport] = []
     with naming_the_service(clickhouse=settings):
         version, applied = apply_migrations(
-            settings, on_apply=lambda m: console.print(f"applying {m.version:04d} {m.name}")
+            settings,
+            on_apply=lambda m: console.print(f"applying {m.version:04d} {m.name}"),
+            on_retention=retention.append,
         )
     summary = ", ".join(map(str, applied)) if applied else "none (up to date)"
     console.print(
         f"ClickHouse {version}: database {settings.clickhouse_database}, applied {summary}"
     )
+    for report in retention:
+        console.print(escape(retention_line(report, version)), highlight=False)
 
 
 def rollup() -> None:

@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from eventpipe.ops.dlq import as_json, count_letters, read_letters, replay_letters
+from eventpipe.ops.dlq import as_json, count_letters, read_letters
 from eventpipe.ops.lag import consumer_groups, groups_reading, measure_lag
+from eventpipe.ops.replay import replay_letters
 from eventpipe.settings import AdminSettings
 from eventpipe.startup import StartupFailed, naming_the_service, require_topics
 from events.topics import dlq_topic

@@ -12,6 +12,7 @@ from eventpipe.admin import apply_migrations, create_pipeline_topics
 from eventpipe.settings import AdminSettings
 from eventpipe.stack.runner import Child, Stack
 from eventpipe.stack.settings import StackSettings
+from storage.retention import RetentionReport, retention_line
 
 __all__ = ["StackSettings", "run_down", "run_up"]
 
@@ -31,9 +32,12 @@ def run_up(settings: StackSettings, console: Console) -> int:
             clickhouse_url=env["EVENTPIPE_CLICKHOUSE_URL"],
         )
         created = ", ".join(create_pipeline_topics(admin)) or "none (all exist)"
-        version, applied = apply_migrations(admin)
+        retention: list[RetentionReport] = []
+        version, applied = apply_migrations(admin, on_retention=retention.append)
         migrated = ", ".join(map(str, applied)) or "none (up to date)"
         console.print(f"topics created: {created}; ClickHouse {version}, migrations: {migrated}")
+        for report in retention:
+            console.print(escape(retention_line(report, version)), highlight=False)
         tokens = stack.tokens()
         children = stack.children(env)
         stack.pids.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from typing import Any
@@ -14,12 +17,14 @@ from clickhouse_driver.util.escape import escape_param
 
 from events.wire import WireEvent, decode_wire
 from storage.migrations import MIGRATIONS, MigrationOptions, applied_versions, migrate
+from storage.retention import RetentionReport, table_retention_days
 from storage.rows import SELECT_COLUMNS, row_to_event, to_columns
 from storage.schema import EVENT_COLUMNS, INSERT_COLUMNS
 from storage.version import Capabilities
 from stream_processors.sink import insert_settings
 from tests.support.chdb_executor import ChdbExecutor, _Context
 from tests.support.names import unique
+from tests.support.services import ROOT, Endpoints
 
 
 def sample_events(n: int) -> list[dict[str, Any]]:
@@ -120,6 +125,38 @@ def test_migrations_are_recorded_and_idempotent(ch_client: Client, ch_caps: Capa
         ch_client.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
+def test_retention_is_not_enforced_on_a_server_without_ttl(
+    ch_client: Client, ch_caps: Capabilities, endpoints: Endpoints
+) -> None:
+    # 18.16 has no table TTL: CREATE TABLE leaves it out, and migrate used to say nothing.
+    if ch_caps.ttl:
+        pytest.skip(f"ClickHouse {ch_caps.version} has table TTL")
+    name = unique("ept")
+    env = {
+        **os.environ,
+        "EVENTPIPE_CLICKHOUSE_URL": endpoints.clickhouse_url,
+        "EVENTPIPE_CLICKHOUSE_DATABASE": name,
+        "EVENTPIPE_RETENTION_DAYS": "30",
+        "COLUMNS": "200",
+    }
+    try:
+        for _ in range(2):  # creating the table, then on an existing one
+            run = subprocess.run(
+                [sys.executable, "-m", "eventpipe", "migrate"],
+                env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert run.returncode == 0, run.stderr
+            warnings = [line for line in run.stderr.splitlines() if "RETENTION_DAYS" in line]
+            assert warnings == [
+                f"warning: EVENTPIPE_RETENTION_DAYS=30 is not enforced: ClickHouse "
+                f"{ch_caps.version} has no table TTL (20.1.0 and later have); every event is kept"
+            ], run.stderr
+        create = ch_client.execute(f"SHOW CREATE TABLE `{name}`.events")[0][0]
+        assert "TTL" not in create
+    finally:
+        ch_client.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
 def test_table_columns_equal_the_insert_column_list(
     ch_client: Client, ch_caps: Capabilities, ch_database: str
 ) -> None:
@@ -195,13 +232,39 @@ def test_same_migrations_run_on_the_current_engine(chdb: ChdbExecutor) -> None:
     assert caps.datetime64 and caps.skip_indexes
     db = unique("chdb")
     assert migrate(chdb, caps, MigrationOptions(db, retention_days=400)) == [1, 2, 3]
-    assert migrate(chdb, caps, MigrationOptions(db)) == []
+    assert migrate(chdb, caps, MigrationOptions(db, retention_days=400)) == []
     rows = chdb.execute(f"DESCRIBE TABLE {db}.events")
     stored = [(r[0], r[1]) for r in rows if r[2] not in ("ALIAS", "MATERIALIZED")]
     assert [n for n, _ in stored] == list(INSERT_COLUMNS)
     assert [t for _, t in stored] == [c.render_type(caps) for c in EVENT_COLUMNS]
     create = chdb.execute(f"SHOW CREATE TABLE {db}.events")[0][0]
     assert "TTL" in create and "bloom_filter" in create and "LowCardinality" in create
+
+
+def test_migrate_brings_the_ttl_in_line_with_retention_days(chdb: ChdbExecutor) -> None:
+    # The TTL used to be set at CREATE TABLE only: a changed EVENTPIPE_RETENTION_DAYS did
+    # nothing to an existing table.
+    (version,) = chdb.execute("SELECT version()")[0]
+    caps = Capabilities.for_version(version)
+    db = unique("chdb")
+    reports: list[RetentionReport] = []
+
+    def migrate_with(days: int) -> str:
+        migrate(chdb, caps, MigrationOptions(db, retention_days=days), on_retention=reports.append)
+        return str(chdb.execute(f"SHOW CREATE TABLE {db}.events")[0][0])
+
+    assert "toIntervalDay(30)" in migrate_with(30)
+    assert "toIntervalDay(7)" in migrate_with(7)
+    assert "TTL" not in migrate_with(0)
+    assert "TTL" not in migrate_with(0)
+    assert "toIntervalDay(30)" in migrate_with(30)
+    assert [(r.action, r.table_days) for r in reports] == [
+        ("kept", 30), ("set", 30), ("removed", 7), ("kept", 0), ("set", 0)
+    ]  # fmt: skip
+    (engine_full,) = chdb.execute(
+        f"SELECT engine_full FROM system.tables WHERE database = '{db}' AND name = 'events'"
+    )[0]
+    assert table_retention_days(engine_full) == 30
 
 
 def test_batch_round_trips_on_the_current_engine(chdb: ChdbExecutor) -> None:

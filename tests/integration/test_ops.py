@@ -6,6 +6,10 @@ import base64
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -19,8 +23,9 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from eventpipe.kafka import PARTITIONER, TopicSpec, ensure_topics
-from eventpipe.ops.dlq import ReplayFailed, count_letters, read_letters, replay_letters
+from eventpipe.ops.dlq import count_letters, read_letters
 from eventpipe.ops.lag import groups_reading, measure_lag
+from eventpipe.ops.replay import ReplayBusy, ReplayFailed, replay_letters
 from events.errors import InvalidEvent
 from events.limits import MAX_LETTER_BYTES
 from events.topics import dlq_topic
@@ -321,3 +326,112 @@ def test_sigterm_ends_a_replay_with_its_progress_saved(
     assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr
     assert replay_letters(kafka_conf, dlq_topic(topic), topic)["replayed"] == 6
     assert sorted(m.value() for m in read_all(kafka_conf, topic)) == sorted(r for r, _, _ in specs)
+
+
+def publish_spread(conf: dict[str, Any], topic: str, n: int) -> list[bytes]:
+    """``n`` letters from the 12 partitions of a source topic, so on every dead-letter
+    partition (a letter's key is its source topic and partition)."""
+    raws = [b'{"component":"a","message":"%d"}' % i for i in range(n)]
+    sender = KafkaDeadLetters(conf, dlq_topic(topic))
+    sender.publish(
+        [
+            DeadLetter(raw, InvalidEvent("invalid_field", "x", "why"), "src", i % 12, i, 1)
+            for i, raw in enumerate(raws)
+        ]  # type: ignore[arg-type]
+    )
+    sender.close()
+    return raws
+
+
+def test_two_replays_at_once_send_each_letter_once(kafka_conf: dict[str, Any], topic: str) -> None:
+    # Replay used to assign itself every partition: a second run started before the first
+    # committed read the same letters, and both sent them.
+    raws = publish_spread(kafka_conf, topic, 6_000)
+    start = threading.Barrier(2)
+
+    def replay() -> Counter[str]:
+        start.wait()
+        return replay_letters(kafka_conf, dlq_topic(topic), topic)
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = [future.result(timeout=120) for future in [pool.submit(replay) for _ in range(2)]]
+    assert sum(run["replayed"] for run in runs) == len(raws)
+    assert sorted(m.value() for m in read_all(kafka_conf, topic)) == sorted(raws)
+
+
+def test_a_replay_joining_a_running_one_takes_over_where_it_left(
+    kafka_conf: dict[str, Any], topic: str
+) -> None:
+    # The second run joins while the first is on every partition: the first commits exactly
+    # what Kafka acknowledged before the group moves them, and each run resumes there.
+    raws = publish_spread(kafka_conf, topic, 6_000)
+    pool = ThreadPoolExecutor(1)
+    second: list[Future[Counter[str]]] = []
+
+    def start_the_second_early(done: int, _total: int) -> None:
+        if done == 100:
+            second.append(pool.submit(replay_letters, kafka_conf, dlq_topic(topic), topic))
+        if second:
+            time.sleep(0.001)  # still going when the group hands partitions over
+
+    first = replay_letters(kafka_conf, dlq_topic(topic), topic, progress=start_the_second_early)
+    later = second[0].result(timeout=120)
+    pool.shutdown()
+    assert later["replayed"] > 0  # it took partitions over from the first run
+    assert first["replayed"] + later["replayed"] == len(raws)
+    assert sorted(m.value() for m in read_all(kafka_conf, topic)) == sorted(raws)
+
+
+@pytest.mark.parametrize(("first", "second"), [(None, "invalid_field"), ("invalid_field", None)])
+def test_a_replay_of_the_other_kind_does_not_start_while_one_runs(
+    kafka_conf: dict[str, Any], topic: str, first: str | None, second: str | None
+) -> None:
+    # A replay of every letter and one of a reason keep their progress in different groups:
+    # run at once, both sent that reason's letters.
+    raws = publish_spread(kafka_conf, topic, 3_000)
+    dlq = dlq_topic(topic)
+    pool = ThreadPoolExecutor(1)
+    other: list[Future[Counter[str]]] = []
+
+    def start_the_other_early(done: int, _total: int) -> None:
+        if done == 100:
+            other.append(pool.submit(replay_letters, kafka_conf, dlq, topic, reason=second))
+        if other and not other[0].done():
+            time.sleep(0.001)  # still going when the other one looks
+
+    ran = replay_letters(kafka_conf, dlq, topic, reason=first, progress=start_the_other_early)
+    with pytest.raises(ReplayBusy, match=f"a replay of .* is running on {dlq} "):
+        other[0].result(timeout=120)
+    pool.shutdown()
+    assert ran["replayed"] == len(raws)
+    assert replay_letters(kafka_conf, dlq, topic, reason=second)["replayed"] == 0
+    assert sorted(m.value() for m in read_all(kafka_conf, topic)) == sorted(raws)
+
+
+def test_the_cli_refuses_a_replay_of_the_other_kind_in_one_line(
+    kafka_conf: dict[str, Any], topic: str
+) -> None:
+    publish_spread(kafka_conf, topic, 3_000)
+    env = {
+        **os.environ,
+        "EVENTPIPE_KAFKA_BOOTSTRAP": kafka_conf["bootstrap.servers"],
+        "EVENTPIPE_TOPIC": topic,
+    }
+    command = [sys.executable, "-m", "eventpipe", "dlq", "replay", "--reason", "invalid_field"]
+    other: list[subprocess.Popen[str]] = []
+
+    def start_the_cli_early(done: int, _total: int) -> None:
+        if done == 100:
+            other.append(
+                subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+            )
+        if other and other[0].poll() is None:
+            time.sleep(0.01)  # still going when the command looks
+
+    replay_letters(kafka_conf, dlq_topic(topic), topic, progress=start_the_cli_early)
+    _, stderr = other[0].communicate(timeout=120)
+    assert other[0].returncode == 1
+    assert stderr.splitlines()[-1] == (
+        f"eventpipe: a replay of every letter is running on {dlq_topic(topic)} "
+        "(consumer group eventpipe-dlq-replay); run this one when it has finished"
+    ), stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eventpipe.ops.dlq import replay_key
+from eventpipe.ops.replay import replay_key
 
 
 @pytest.mark.parametrize(
