@@ -24,6 +24,7 @@ from producers.errors import (
 from producers.handler import EventHandler
 from producers.helpers import BoundEmitter
 from producers.memory import MemoryKafka
+from producers.room import RoomWait
 from producers.settings import ProducerSettings, SimulatorSettings
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "ProducerSettings",
     "ProducerStats",
     "QueueFull",
+    "RoomWait",
     "SimulatorSettings",
 ]

@@ -130,7 +130,9 @@ class EventProducer(EventHelpers[str]):
             room = RoomWait(self._block_timeout if block else 0.0)
             return self._offer_within(partial(self._packer.add, wire), room, self._refused)
 
-    def emit_many(self, events: Iterable[EventInput], *, block: bool = True) -> list[str]:
+    def emit_many(
+        self, events: Iterable[EventInput], *, block: bool = True, room: RoomWait | None = None
+    ) -> list[str]:
         """Validate every event, then queue them all in order; return their ids.
 
         About twice as cheap per event as :meth:`emit`: one validation pass, one lock and
@@ -141,12 +143,13 @@ class EventProducer(EventHelpers[str]):
         component, its events up to the first that found no room). Encoding, which comes
         later, fails only for a ``data`` value JSON cannot carry or an event over 128 KiB:
         that event raises, those before it stay accepted.
-        """
-        return self._emit_many(events, RoomWait(self._block_timeout if block else 0.0))
 
-    def _emit_many(self, events: Iterable[EventInput], room: RoomWait) -> list[str]:
-        """:meth:`emit_many` waiting for room within ``room`` (the simulator's, with its
-        ``stop``)."""
+        ``room`` replaces ``block``: a :class:`~producers.RoomWait` of your own, to share one
+        bound among several calls, or to end the wait early with its ``stop`` condition
+        (a shutdown flag: Ctrl-C need not wait out ``producer_block_timeout``).
+        """
+        if room is None:
+            room = RoomWait(self._block_timeout if block else 0.0)
         batch = Batch(self._prepare_all(events))
 
         def refused(room: RoomWait) -> QueueFull:

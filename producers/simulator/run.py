@@ -153,7 +153,7 @@ def _emit_component(producer: EventProducer, events: list[dict[str, Any]], room:
     own wait, which looks at ``stop``: Ctrl-C must not wait ``producer_block_timeout``).
     """
     try:
-        producer._emit_many(events, room)
+        producer.emit_many(events, room=room)
     except QueueFull as exc:
         return len(exc.accepted)
     return len(events)

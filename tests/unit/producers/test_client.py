@@ -20,6 +20,7 @@ from producers import (
     MemoryKafka,
     ProducerClosed,
     QueueFull,
+    RoomWait,
 )
 from tests.unit.producers.conftest import TOPIC, Factory, delivered, events_of, settings
 
@@ -409,3 +410,22 @@ def test_flush_does_not_time_out_on_events_accepted_after_it_was_called(
     finally:
         kafka.producer = None
     assert [e.message for e in delivered(kafka)] == ["before"]
+
+
+def test_emit_many_within_a_room_wait_of_its_own_stops_when_told(make_producer: Factory) -> None:
+    # One bound shared by calls, ended early by its stop condition (a shutdown flag).
+    kafka = MemoryKafka(capacity=2)
+    kafka.available = False
+    producer = make_producer(kafka=kafka, producer_record_events=1, producer_block_timeout=60)
+    stop = threading.Event()
+    room = RoomWait(60, stop.is_set)
+    threading.Timer(0.2, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(QueueFull) as caught:
+        producer.emit_many([{"component": "c", "message": str(i)} for i in range(5)], room=room)
+    assert time.monotonic() - started < 30  # not the 60 s bound
+    assert len(caught.value.accepted) == 2
+    with pytest.raises(QueueFull) as again:  # the same wait: stopped, so no wait at all
+        producer.emit_many([{"component": "d", "message": "x"}], room=room)
+    assert again.value.accepted == []
+    kafka.available = True
