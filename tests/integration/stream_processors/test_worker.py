@@ -133,6 +133,8 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
         (b'{"component":"%s","data":%s}' % (component.encode(), too_deep), "bad_json", ""),
         (line(kind="access", http=access | {"bytes": 2**64}), "invalid_field", "http.bytes"),
         (huge, "too_large", ""),
+        # not UTF-8 inside a string: msgspec's UnicodeDecodeError crashed the agent
+        (b'{"component":"%s","message":"caf\xe9"}' % component.encode(), "bad_json", ""),
     ]
     lines = good[:150] + [(component, raw) for raw in edge_valid]
     lines += [(component, raw) for raw, _, _ in edge_bad] + good[150:]

@@ -279,3 +279,29 @@ def test_wire_event_converts_to_the_model_and_back() -> None:
 )
 def test_lax_and_extra_inputs_fall_back_to_the_model(raw: bytes) -> None:
     assert comparable_wire(decode_wire(raw)) == comparable_model(decode(raw))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"component":"a","message":"\xff"}',  # not UTF-8 at all
+        b'{"component":"a","message":"\xed\xa0\x80"}',  # an encoded surrogate
+        b'{"component":"a","message":"x","data":{"k\xc3":1}}',  # cut in a key
+        b'{"component":"a","message":"x","extra":"\xc0\xaf"}',  # overlong, in an extra field
+    ],
+)
+def test_text_that_is_not_utf8_is_bad_json_on_both_paths(raw: bytes) -> None:
+    # msgspec raised UnicodeDecodeError here: it escaped decode_wire and the worker's
+    # decode_record ("never raises for any record content"), crashing the agent.
+    assert outcome(decode_wire, raw) == outcome(decode, raw) == ("invalid", ("bad_json", ""))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_events, st.binary(min_size=1, max_size=4), st.integers(0, 10_000))
+def test_any_bytes_spliced_into_a_line_get_the_models_verdict(
+    fields: dict[str, Any], junk: bytes, at: int
+) -> None:
+    raw = orjson.dumps(fields)
+    at %= len(raw) + 1
+    spliced = raw[:at] + junk + raw[at:]
+    assert outcome(decode_wire, spliced) == outcome(decode, spliced)

@@ -56,6 +56,14 @@ def test_empty_and_blank_records_are_dead_lettered_not_dropped() -> None:
         assert [(d.line, d.reason.code) for d in out.dead] == [(0, "bad_json")]
 
 
+def test_text_that_is_not_utf8_is_dead_lettered_not_raised() -> None:
+    bad = b'{"component":"payments","message":"caf\xe9"}'
+    for value in (record(line(), bad, line()), record(*[line()] * WHOLE_RECORD_LINES, bad)):
+        out = decode(value)
+        assert len(out.events) == value.count(b"\n")
+        assert [(d.raw, d.reason.code) for d in out.dead] == [(bad, "bad_json")]
+
+
 def test_record_of_only_bad_lines_gets_no_extra_letter() -> None:
     out = decode(record(b"[]", b"{}"))
     assert [d.reason.code for d in out.dead] == ["not_object", "missing_field"]
@@ -110,6 +118,11 @@ _LINES: list[bytes] = [
     b"{not json",
     b'{"component":"a"},{"component":"b","data":{"k":[{}',  # two halves of one array...
     b"{}]}}",  # ...that would make two events if lines were simply joined
+    line() + b" " + line(),  # two events on one line: bad_json, not two events
+    b'{"component":"payments",',  # one event split over two lines: two bad lines,
+    b'"message":"m"}',  # not one event
+    b'{"component":"payments","message":"a',  # nor one string split over two lines
+    b'b"}',
     b"[]",
     b"",
     b"   ",
@@ -145,6 +158,21 @@ def test_the_common_case_is_decoded_whole_and_the_rest_line_by_line() -> None:
     assert decode_wire_record(good + b"\n") is not None
     for odd in (b"", b"   ", b"{not json", _LINES[7], _LINES[8], _LINES[10], _LINES[14]):
         assert decode_wire_record(record(good, odd, good)) is None, odd
+
+
+def test_a_line_of_two_events_is_bad_json_whatever_the_record_size() -> None:
+    # The whole-record decoder read JSON values, not lines: with a blank line making up the
+    # count, two events on one line were stored (with the lines after them misnumbered),
+    # and an event split over two lines was stored once, where line by line gives letters.
+    two = line(message="a") + b" " + line(message="b")
+    split = [b'{"component":"payments",', b'"message":"m"}']
+    for odd in ([two, b""], [two, *split], [*split, b""]):
+        for size in (1, WHOLE_RECORD_LINES):
+            goods = [line(message=f"g{n}") for n in range(size)]
+            out = decode(record(*odd, *goods))
+            assert [e.message for e in out.events] == [f"g{n}" for n in range(size)], odd
+            assert out.src_line == list(range(len(odd) + 1, len(odd) + size + 1))
+            assert [d.raw for d in out.dead] == [raw for raw in odd if raw]
 
 
 def test_a_line_longer_than_the_limit_is_found_wherever_it_is() -> None:
