@@ -367,12 +367,23 @@ def test_a_replay_joining_a_running_one_takes_over_where_it_left(
     raws = publish_spread(kafka_conf, topic, 6_000)
     pool = ThreadPoolExecutor(1)
     second: list[Future[Counter[str]]] = []
+    second_sent = threading.Event()
 
     def start_the_second_early(done: int, _total: int) -> None:
         if done == 100:
-            second.append(pool.submit(replay_letters, kafka_conf, dlq_topic(topic), topic))
-        if second:
-            time.sleep(0.001)  # still going when the group hands partitions over
+            second.append(
+                pool.submit(
+                    replay_letters,
+                    kafka_conf,
+                    dlq_topic(topic),
+                    topic,
+                    progress=lambda _done, _total: second_sent.set(),
+                )
+            )
+        if second and not second_sent.is_set():
+            # Still going when the group hands partitions over, however slow the machine:
+            # at most 5,900 times 5 ms, the first waits until the second has sent a letter.
+            time.sleep(0.005)
 
     first = replay_letters(kafka_conf, dlq_topic(topic), topic, progress=start_the_second_early)
     later = second[0].result(timeout=120)
