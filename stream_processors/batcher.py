@@ -206,12 +206,17 @@ class Batcher:
                 "shutdown: batch not written, left for redelivery", rows=batch.rows, error=str(exc)
             )
             return False
+        # A partition revoked while the batch was in flight was forgotten: its mark stays
+        # unknown, to be read again if it comes back (its next owner may store more).
         for event in batch.acks:
             await self._stream.ack(event)
             message = event.message
-            self._acked_next[(message.topic, message.partition)] = message.offset + 1
+            tp = (message.topic, message.partition)
+            if tp in self._marks:
+                self._acked_next[tp] = message.offset + 1
         for tp, mark in batch.marks.items():
-            self._marks[tp] = max(mark, self._marks.get(tp, _NO_MARK))
+            if tp in self._marks:
+                self._marks[tp] = max(mark, self._marks[tp])
         self._count(batch)
         log.debug(
             "batch written", rows=batch.rows, dead=len(batch.decoded.dead), records=batch.records

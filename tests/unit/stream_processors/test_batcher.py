@@ -170,6 +170,23 @@ async def test_forgotten_partition_reloads_its_mark(executor: ThreadPoolExecutor
     assert len(r.sink.rows) == 1
 
 
+async def test_a_partition_revoked_during_a_write_stays_forgotten(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # The batch in flight used to put the old mark back after forget(): when the partition
+    # came back, records its other owner had stored were written again.
+    r = rig(executor, max_rows=1)
+    r.sink.fail_next = 3  # still being written (retried) when the partition is revoked
+    await r.batcher.add(r.stream, events("t", 0, [line()]))
+    r.batcher.forget({("t", 0)})
+    await r.batcher.written()
+    assert r.batcher.acked_next() == {}
+    r.offsets.marks[("t", 0)] = 10  # another owner stored more meanwhile
+    await r.batcher.add(r.stream, events("t", 0, [line(), line()], start=8))
+    await r.batcher.written()
+    assert len(r.sink.rows) == 1
+
+
 async def test_drain_gives_up_at_shutdown_and_leaves_the_batch_unacked(
     executor: ThreadPoolExecutor,
 ) -> None:
