@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -35,6 +36,7 @@ from events.limits import MAX_HTTP_BYTES, MAX_MESSAGE_CHARS, MAX_SHORT_CHARS, MA
 from events.rules import (
     OPTIONAL_TEXT_FIELDS,
     SEVERITY_FORMS,
+    check_finite_numbers,
     check_kind_requirements,
     default_severity,
     normalise_severity,
@@ -136,7 +138,7 @@ class Event(BaseModel):
     http: Http | None = None
 
     @model_validator(mode="after")
-    def _normalise(self) -> Event:
+    def _normalise(self, info: ValidationInfo) -> Event:
         # Frozen model: this validator is the one place that settles normal forms, and it
         # writes the instance dict directly (it runs for every event).
         fields = self.__dict__
@@ -148,6 +150,8 @@ class Event(BaseModel):
         check_kind_requirements(fields["kind"], fields["message"], fields["http"])
         if self.__pydantic_extra__:
             self._move_extra_into_data()
+        if info.mode == "json" and fields["data"]:
+            check_finite_numbers(fields["data"])
         return self
 
     def _move_extra_into_data(self) -> None:

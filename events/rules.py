@@ -20,9 +20,11 @@ __all__ = [
     "EPOCH",
     "OPTIONAL_TEXT_FIELDS",
     "SEVERITY_FORMS",
+    "check_finite_numbers",
     "check_kind_requirements",
     "datetime_from_ms",
     "default_severity",
+    "finite_float",
     "normalise_severity",
     "parse_timestamp",
     "timestamp_ms",
@@ -122,3 +124,34 @@ def check_kind_requirements(kind: str, message: str | None, http: Any) -> None:
             )
     elif message is None:
         raise PydanticCustomError("eventpipe_missing", "message is required", {"field": "message"})
+
+
+_INF: Final = float("inf")
+_OUT_OF_RANGE: Final = "number out of range: JSON numbers in data must fit a 64-bit float"
+
+
+def finite_float(text: str) -> float:
+    """A JSON number literal of ``data`` as a float; ``ValueError`` when it overflows one
+    (``1e400``), where parsers return an infinity that no JSON can carry on to readers."""
+    value = float(text)  # never nan: JSON has no such literal
+    if value - value:  # nan for an infinity, 0.0 for any finite value
+        raise ValueError(_OUT_OF_RANGE)
+    return value
+
+
+def check_finite_numbers(data: dict[str, Any]) -> None:
+    """Refuse a number of JSON ``data`` that parsed as an infinity (a literal past the
+    64-bit float range), naming its path as :func:`storage.rows.flatten_data` does
+    (``data.a.0.b``). Only for JSON input: from Python, ``nan`` and ``±inf`` are written
+    as ``null`` like every JSON encoder does (docs/producers.md)."""
+    stack: list[tuple[str, Any]] = [("data", data)]
+    while stack:
+        path, node = stack.pop()
+        for key, value in node.items() if node.__class__ is dict else enumerate(node):
+            cls = value.__class__
+            if cls is float and (value == _INF or value == -_INF):
+                raise PydanticCustomError(
+                    "eventpipe_invalid", _OUT_OF_RANGE, {"field": f"{path}.{key}"}
+                )
+            if cls is dict or cls is list:
+                stack.append((f"{path}.{key}", value))

@@ -122,6 +122,7 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
     access = {"method": "GET", "path": "/", "status": 200}
     edge_valid = [
         line(data={"big": 2**80, "list": [-(2**70)]}),  # past 64 bits: orjson cannot write it
+        line(data={"max": 1.7976931348623157e308, "tiny": 5e-324}),
         line(kind="access", http=access | {"bytes": 2**63 - 1}),
         # 120 days in one batch: more partitions than a current server takes by default
         *(line(timestamp=1_600_000_000_000 + day * 86_400_000) for day in range(120)),
@@ -135,6 +136,12 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
         (huge, "too_large", ""),
         # not UTF-8 inside a string: msgspec's UnicodeDecodeError crashed the agent
         (b'{"component":"%s","message":"caf\xe9"}' % component.encode(), "bad_json", ""),
+        # past the float range: stored as null in data and as "inf" among the leaves
+        (
+            b'{"component":"%s","message":"m","data":{"n":[1e400]}}' % component.encode(),
+            "invalid_field",
+            "data.n.0",
+        ),
     ]
     lines = good[:150] + [(component, raw) for raw in edge_valid]
     lines += [(component, raw) for raw, _, _ in edge_bad] + good[150:]

@@ -191,3 +191,13 @@ def test_only_records_of_many_lines_are_decoded_whole() -> None:
         decode(record(*[line()] * (WHOLE_RECORD_LINES - 1)))  # 6 newlines
         decode(record(*[line()] * WHOLE_RECORD_LINES) + b"\n")
     assert spy.call_count == 1
+
+
+def test_a_number_past_the_float_range_is_dead_lettered_whatever_the_record_size() -> None:
+    odd = b'{"component":"payments","message":"m","data":{"n":[1e400]}}'
+    for size in (1, WHOLE_RECORD_LINES):
+        out = decode(record(*[line(message=f"g{n}") for n in range(size)], odd))
+        assert [e.message for e in out.events] == [f"g{n}" for n in range(size)]
+        assert [(d.line, d.reason.code, d.reason.field) for d in out.dead] == [
+            (size + 1, "invalid_field", "data.n.0")
+        ]
