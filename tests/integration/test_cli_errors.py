@@ -118,7 +118,7 @@ def test_ctrl_c_ends_a_read_only_command_at_once(command: list[str]) -> None:
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
-    assert time.monotonic() - sent < 3  # was: until librdkafka's timeout (up to 30 s)
+    assert time.monotonic() - sent < 8  # was: until librdkafka's timeout (up to 30 s)
     assert proc.returncode != 0
 
 
