@@ -16,7 +16,14 @@ from confluent_kafka.admin import AdminClient
 
 from eventpipe.kafka import admin_client
 
-__all__ = ["GroupLag", "PartitionLag", "consumer_groups", "groups_reading", "measure_lag"]
+__all__ = [
+    "GroupLag",
+    "PartitionLag",
+    "committed_offsets",
+    "consumer_groups",
+    "groups_reading",
+    "measure_lag",
+]
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,29 @@ def groups_reading(conf: Mapping[str, Any], topic: str, *, timeout: float = 10.0
     admin = admin_client(conf)
     found = []
     for group in _groups(admin, timeout):
-        offsets = _committed(admin, group, timeout)
+        offsets = _committed_all(admin, group, timeout)
         if any(tp.topic == topic for tp in offsets):
             found.append(group)
     return found
 
 
-def _committed(admin: AdminClient, group: str, timeout: float) -> list[TopicPartition]:
+def committed_offsets(
+    conf: Mapping[str, Any], group: str, topic: str, *, timeout: float = 10.0
+) -> dict[int, int]:
+    """The offsets ``group`` committed on ``topic``, by partition (a partition it never
+    committed is absent). Blocking; joins nothing."""
+    return _committed(admin_client(conf), group, topic, timeout)
+
+
+def _committed(admin: AdminClient, group: str, topic: str, timeout: float) -> dict[int, int]:
+    return {
+        tp.partition: tp.offset
+        for tp in _committed_all(admin, group, timeout)
+        if tp.topic == topic and tp.offset >= 0
+    }
+
+
+def _committed_all(admin: AdminClient, group: str, timeout: float) -> list[TopicPartition]:
     request = [ConsumerGroupTopicPartitions(group)]
     future = admin.list_consumer_group_offsets(request, request_timeout=timeout)[group]
     return list(future.result().topic_partitions or [])
@@ -88,11 +111,7 @@ def measure_lag(
         }
         out = []
         for group in groups:
-            committed = {
-                tp.partition: tp.offset
-                for tp in _committed(admin, group, timeout)
-                if tp.topic == topic and tp.offset >= 0
-            }
+            committed = _committed(admin, group, topic, timeout)
             rows = tuple(
                 PartitionLag(
                     p, committed.get(p), marks[p][1], marks[p][1] - committed.get(p, marks[p][0])

@@ -40,13 +40,8 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 
 from eventpipe.kafka import durable_producer_config
 from eventpipe.ops.dlq import DeadLetterView, partition_ends
-from eventpipe.ops.replay_groups import (
-    REPLAY_GROUP,
-    ReasonProgress,
-    committed_offsets,
-    replay_group,
-    replays_reading,
-)
+from eventpipe.ops.lag import committed_offsets
+from eventpipe.ops.replay_groups import REPLAY_GROUP, ReasonProgress, replay_group, replays_reading
 from events.errors import FatalError
 from events.model import COMPONENT_PATTERN
 
@@ -141,7 +136,7 @@ class _Replay:
         self.reason, self.dry_run, self.timeout = reason, dry_run, timeout
         self.producer = Producer(durable_producer_config(conf))
         self.ends = partition_ends(consumer, dlq, timeout)  # letters after these are not ours
-        self.by_reason = ReasonProgress(conf, dlq, self.ends, timeout)
+        self.by_reason = ReasonProgress(conf, dlq, timeout)
         self.owned: dict[int, int] | None = None  # partition -> next offset; None while moving
         self.reached: dict[int, int] = {}  # partition -> offset after the last letter handled
         self.refused: dict[int, tuple[int, str]] = {}  # partition -> first refused offset, why
@@ -279,8 +274,8 @@ class _Replay:
         low = {p: lo for p, (lo, _) in self.ends.items()}
         starts = {tp.partition: max(tp.offset, low.get(tp.partition, 0)) for tp in committed}
         if self.reason is not None:  # what a replay of every letter sent is done, whatever its code
-            passed = committed_offsets(self.conf, REPLAY_GROUP, self.dlq, partitions, self.timeout)
-            starts = {p: max(start, passed[p]) for p, start in starts.items()}
+            passed = committed_offsets(self.conf, REPLAY_GROUP, self.dlq, timeout=self.timeout)
+            starts = {p: max(start, passed.get(p, -1)) for p, start in starts.items()}
         return starts
 
     def _checkpoint(self) -> None:

@@ -7,17 +7,17 @@ A replay of every letter is :data:`REPLAY_GROUP`; a replay of one reason code is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupState, TopicPartition
+from confluent_kafka import ConsumerGroupState
 from confluent_kafka.admin import ConsumerGroupDescription  # type: ignore[attr-defined]
 
 from eventpipe.kafka import admin_client
 from eventpipe.ops.dlq import DeadLetterView
-from eventpipe.ops.lag import consumer_groups
+from eventpipe.ops.lag import committed_offsets, consumer_groups
 
-__all__ = ["REPLAY_GROUP", "ReasonProgress", "committed_offsets", "replay_group", "replays_reading"]
+__all__ = ["REPLAY_GROUP", "ReasonProgress", "replay_group", "replays_reading"]
 
 REPLAY_GROUP = "eventpipe-dlq-replay"
 
@@ -25,18 +25,6 @@ REPLAY_GROUP = "eventpipe-dlq-replay"
 def replay_group(reason: str | None) -> str:
     """The group of a replay of ``reason``'s letters (``None``: of every letter)."""
     return REPLAY_GROUP if reason is None else f"{REPLAY_GROUP}.{reason}"
-
-
-def committed_offsets(
-    conf: Mapping[str, Any], group: str, dlq: str, partitions: Iterable[int], timeout: float
-) -> dict[int, int]:
-    """The offsets ``group`` committed on ``dlq`` (negative where none), without joining it."""
-    consumer = Consumer({**conf, "group.id": group, "enable.auto.commit": False})
-    try:
-        wanted = [TopicPartition(dlq, p) for p in partitions]
-        return {tp.partition: tp.offset for tp in consumer.committed(wanted, timeout=timeout)}
-    finally:
-        consumer.close()
 
 
 def replays_reading(
@@ -71,15 +59,13 @@ def _reads(group: ConsumerGroupDescription, topic: str) -> bool:
 class ReasonProgress:
     """How far the replays of each reason code got, looked up once per code seen."""
 
-    def __init__(
-        self, conf: Mapping[str, Any], dlq: str, partitions: Iterable[int], timeout: float
-    ) -> None:
-        self._args = (conf, dlq, list(partitions), timeout)
+    def __init__(self, conf: Mapping[str, Any], dlq: str, timeout: float) -> None:
+        self._args = (conf, dlq, timeout)
         self._of: dict[str, dict[int, int]] = {}
 
     def passed(self, letter: DeadLetterView) -> bool:
         if letter.code not in self._of:
-            conf, dlq, partitions, timeout = self._args
+            conf, dlq, timeout = self._args
             group = replay_group(letter.code)
-            self._of[letter.code] = committed_offsets(conf, group, dlq, partitions, timeout)
+            self._of[letter.code] = committed_offsets(conf, group, dlq, timeout=timeout)
         return letter.offset < self._of[letter.code].get(letter.partition, -1)
