@@ -11,6 +11,10 @@ A server error in :data:`ERRORS` becomes an :class:`~query_api.errors.ApiError`:
   set on the server or in ``api_clickhouse_settings``): **400** ``query_too_large``;
   asking again gets the same answer, a narrower request may not.
 
+A syntax error (62) is one too, except the server's "Max query size exceeded": our SQL
+repeats each bound value, so long filter values can make a read longer than
+``max_query_size`` (256 KiB by default); that read is **400** ``query_too_large`` as well.
+
 Any other server error is a bug of ours (or a misconfiguration) and stays a 500. The
 client-side failures of clickhouse-driver (no connection, socket timeout) are not server
 errors; :mod:`query_api.store` answers them 503 too. docs/api.md lists this table.
@@ -37,6 +41,7 @@ class Known:
 
 
 _MEMORY_LIMIT_EXCEEDED: Final = 241
+_SYNTAX_ERROR: Final = 62
 
 #: ClickHouse error code → answer (codes from ClickHouse's ``src/Common/ErrorCodes.cpp``).
 ERRORS: Final[dict[int, Known]] = {
@@ -82,6 +87,11 @@ def api_error(code: int, message: str) -> ApiError | None:
     """What the API answers for ClickHouse server error ``code`` with ``message``;
     ``None`` for a code not in :data:`ERRORS` (a 500). The message is not repeated to
     the client: it may quote the SQL."""
+    if code == _SYNTAX_ERROR and "max query size exceeded" in message.lower():
+        return QueryTooLarge(
+            "this read is longer than ClickHouse's max_query_size: "
+            "use fewer or shorter filter values"
+        )
     known = ERRORS.get(code)
     if known is None:
         return None

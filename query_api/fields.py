@@ -32,7 +32,7 @@ COMPONENT: Final = Column("component", "component", "text")
 KIND: Final = Column("kind", "kind", "enum", choices=KINDS)
 SEVERITY: Final = Column("severity", "severity", "enum", choices=SEVERITIES)
 HTTP_METHOD: Final = Column("http.method", "http_method", "text", upper_case=True)
-HTTP_STATUS: Final = Column("http.status", "http_status", "number")
+HTTP_STATUS: Final = Column("http.status", "http_status", "number", zero_absent=True)
 
 FIELDS: Final[dict[str, Column]] = {
     c.name: c

@@ -6,7 +6,8 @@ them to parameterized ClickHouse SQL; :mod:`query_api.reference` evaluates them 
 dicts (the in-memory twin and the property tests' oracle). The semantics both follow:
 
 * ``Compare``/``OneOf`` on text compare whole values (absent text is ``''``); on numbers,
-  numerically; on a nullable number a missing value never matches.
+  numerically; on a nullable number a missing value never matches (nor, in the query
+  language, a number stored as 0 when absent: :attr:`Column.zero_absent`).
 * ``Contains`` is a case-insensitive substring test.
 * ``TimeRange`` is ``start <= ts_ms < end`` (either side open when ``None``).
 * ``DataCompare``/``DataOneOf`` need the ``data`` leaf to exist (the first leaf with that
@@ -56,6 +57,7 @@ class Column:
     nullable: bool = False
     choices: tuple[str, ...] = ()  # enum values, in their order
     upper_case: bool = False  # stored upper case: query values are upper-cased too
+    zero_absent: bool = False  # stored 0 when absent (http.status): no comparison matches it
 
 
 @dataclass(frozen=True)

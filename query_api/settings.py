@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Final
 
+from clickhouse_driver import Client
 from pydantic import Field, SecretStr, field_validator
 
 from eventpipe.config import ClickHouseConnection, LogSettings
@@ -19,6 +20,9 @@ from eventpipe.config import ClickHouseConnection, LogSettings
 __all__ = ["ApiSettings"]
 
 _SETTING_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,127}")
+#: Settings the installed clickhouse-driver takes out of ``settings`` and applies itself
+#: (how it decodes strings, numpy results, ...): never sent to ClickHouse, so never a limit.
+_DRIVER_SETTINGS: Final = frozenset(Client.available_client_settings)
 
 
 class ApiSettings(ClickHouseConnection, LogSettings):
@@ -70,6 +74,20 @@ class ApiSettings(ClickHouseConnection, LogSettings):
         bad = sorted(name for name in value if not _SETTING_NAME.fullmatch(name))
         if bad:
             raise ValueError(f"not ClickHouse setting names: {', '.join(bad)}")
+        driver = sorted(set(value) & _DRIVER_SETTINGS)
+        if driver:
+            raise ValueError(
+                f"{', '.join(driver)}: read by clickhouse-driver itself, never sent to "
+                "ClickHouse (not a setting of the reads)"
+            )
+        partial = sorted(
+            name for name in value if name.endswith("_overflow_mode") and value[name] != "throw"
+        )
+        if partial:
+            raise ValueError(
+                f"{', '.join(partial)}: a limit that does not throw answers part of the events "
+                "as if it were all of them; every read sends throw"
+            )
         if "max_execution_time" in value:
             raise ValueError("set max_execution_time with EVENTPIPE_API_QUERY_TIMEOUT")
         return value

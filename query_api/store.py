@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as DriverError
@@ -25,12 +25,22 @@ from query_api.errors import ApiError, StoreUnavailable
 from storage.client import capabilities, connect, wait_until_ready
 from storage.version import Capabilities
 
-__all__ = ["ClickHouseStore", "QueryObserver", "RowSource"]
+__all__ = ["THROW_ON_OVERFLOW", "ClickHouseStore", "QueryObserver", "RowSource"]
 
 log = get_logger(__name__)
 
 #: Called after each query with its name, seconds taken and whether it failed.
 QueryObserver = Callable[[str, float, bool], None]
+
+#: With ``break`` (or ``any``), ClickHouse stops a read at a limit and answers what it has:
+#: counts and pages that look complete but are not. Every read overrides the user's profile
+#: with ``throw``, so a limit is an error the API answers (400/503), never a partial answer.
+#: (These nine exist on 18.16 and on current servers.)
+THROW_ON_OVERFLOW: Final[dict[str, str]] = {
+    f"{limit}_overflow_mode": "throw"
+    for limit in ("read", "result", "group_by", "sort", "distinct", "set", "join", "transfer",
+                  "timeout")
+}  # fmt: skip
 
 
 class RowSource(Protocol):
@@ -56,10 +66,12 @@ class ClickHouseStore:
         observe: QueryObserver | None = None,
     ) -> None:
         """``query_settings`` are ClickHouse settings sent with every query (limits);
-        ``query_timeout`` is sent as ``max_execution_time``."""
+        ``query_timeout`` is sent as ``max_execution_time``, and every limit's overflow
+        mode as ``throw`` (:data:`THROW_ON_OVERFLOW`)."""
         self._connection = connection
         self._settings: dict[str, Any] = {
             **(query_settings or {}),
+            **THROW_ON_OVERFLOW,
             "max_execution_time": max(1, int(query_timeout)),
         }
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="clickhouse")

@@ -21,10 +21,11 @@ __all__ = ["Span", "format_ms", "parse_time"]
 
 _DAY_MS: Final = 86_400_000
 _EPOCH: Final = re.compile(r"[0-9]{1,15}")
+# An offset's + written unencoded in a URL arrives as a space ("10:00 01:00"): read as +.
 _TEXT: Final = re.compile(
     r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
     r"(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
-    r"\s*(Z|z|[+-][0-9]{2}:?[0-5][0-9])?)?"
+    r"(?:\s*(Z|z|[+-][0-9]{2}:?[0-5][0-9])|\s+([0-9]{2}:?[0-5][0-9]))?)?"
 )
 _FIRST_MS: Final = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
 _LAST_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
@@ -57,7 +58,9 @@ def parse_time(text: str) -> Span:
     match = _TEXT.fullmatch(text)
     if match is None:
         raise ValueError(f"not a time: {text!r} ({_FORMS})")
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    year, month, day, hour, minute, second, fraction, offset, plus = match.groups()
+    if plus is not None:
+        offset = "+" + plus
     try:
         moment = datetime(
             int(year),

@@ -127,10 +127,14 @@ def _number(column: Column, clause: Clause) -> Predicate:
         if value is None:
             raise _bad_value(literal, f"{clause.field} needs a number", "a number")
         values.append(value)
+    found: Predicate
     if clause.op == "in":
-        return OneOf(column, tuple(values))
-    op = "eq" if clause.op == "ne" else clause.op
-    return _negated(clause, Compare(column, op, values[0]))
+        found = OneOf(column, tuple(values))
+    else:
+        found = Compare(column, "eq" if clause.op == "ne" else clause.op, values[0])
+    if column.zero_absent:  # an event without http: like a missing value, never compared
+        found = AllOf((Compare(column, "gt", 0), found))
+    return _negated(clause, found)
 
 
 def _enum(column: Column, clause: Clause) -> Predicate:

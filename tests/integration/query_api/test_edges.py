@@ -186,3 +186,35 @@ async def test_the_bucket_limit_counts_every_group_on_both_engines(
                 assert groups == [{"c0": 1, "c1": 1, "c2": 1}] * 3, name
     finally:
         await store.close()
+
+
+async def test_http_status_ordering_matches_only_events_with_a_status(
+    ch_client: Client, ch_database: str, open_api: OpenApi
+) -> None:
+    # Events without `http` store status 0: `http.status lt 400` (the successful requests
+    # of an access log) used to list every log and error event too.
+    log = event(timestamp="2018-01-02T10:00:00.000Z")
+    ok = event(
+        timestamp="2018-01-02T11:00:00.000Z",
+        kind="access",
+        message=None,
+        http={"method": "GET", "path": "/", "status": 200},
+    )
+    insert_ch(ch_client, ch_database, [log, ok])
+    async with open_api() as http:
+        for q, want in (
+            ("http.status lt 400", [ok]),
+            ("http.status lte 200", [ok]),
+            ("http.status gte 0", [ok]),
+            ("http.status gt -1", [ok]),
+            ("http.status in (0, 200)", [ok]),
+            ("http.status eq 0", []),
+            ("http.status ne 500", [ok, log]),  # `ne` is exactly NOT `eq`
+            ("NOT (http.status lt 400)", [log]),
+        ):
+            response = await http.get("/v1/events", params={"q": q}, headers=ALL)
+            assert response.status_code == 200, (q, response.text)
+            found = [e["event_id"] for e in response.json()["items"]]
+            assert found == [e["event_id"] for e in want], q
+            stats = await http.get("/v1/stats", params={"q": q}, headers=ALL)
+            assert stats.json()["total"] == len(want), q

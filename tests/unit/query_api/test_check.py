@@ -67,7 +67,10 @@ def test_severity_is_ordered_and_accepts_aliases() -> None:
 
 
 def test_numbers_methods_ids_and_data() -> None:
-    assert typed("code in (500, '503')") == OneOf(FIELDS["http.status"], (500, 503))
+    status = FIELDS["http.status"]  # 0 when absent: never compared
+    has_status = Compare(status, "gt", 0)
+    assert typed("code in (500, '503')") == AllOf((has_status, OneOf(status, (500, 503))))
+    assert typed("code ne 500") == Negate(AllOf((has_status, Compare(status, "eq", 500))))
     assert typed("method eq 'get'") == Compare(FIELDS["http.method"], "eq", "GET")
     uid = "1F4E804B-EBEC-44F5-B2AC-48F54CF62C46"
     assert typed(f"event_id eq '{uid}'") == OneOf(FIELDS["event_id"], (uid.lower(),))

@@ -57,3 +57,19 @@ def test_other_server_errors_stay_bugs_and_no_message_leaks() -> None:
     for code, known in ERRORS.items():
         error = api_error(code, "DB::Exception: SELECT secret FROM t")
         assert error is not None and "secret" not in error.message, known.name
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # 18.16, then the current engine
+        "DB::Exception: Syntax error: failed at position 261684: '\\'\\'. Max query size exceeded.",
+        "DB::Exception: Max query size exceeded (can be increased with the `max_query_size` "
+        "setting): Syntax error: failed at position 8 ('aaaa'",
+    ],
+)
+def test_a_read_longer_than_max_query_size_is_too_large(message: str) -> None:
+    # Long filter values make SQL past the server's max_query_size: that was a 500.
+    error = api_error(62, message)
+    assert isinstance(error, QueryTooLarge) and "max_query_size" in error.message
+    assert "position" not in error.message

@@ -210,3 +210,19 @@ async def test_event_by_id_and_operations_endpoints(client: Client) -> None:
         assert "HTTPBearer" in spec["components"]["securitySchemes"]
         assert spec["components"]["schemas"]["EventPage"]["examples"]
         assert (await http.get("/docs")).status_code == 200
+
+
+async def test_an_offset_whose_plus_the_url_turned_into_a_space_is_read(client: Client) -> None:
+    # `since=2018-01-02T11:00:00+01:00` typed into a URL arrives as "...11:00:00 01:00"
+    # (a + in a query string is a space): that was a 400 "not a time" for a valid time.
+    at_10z = event(timestamp="2018-01-02T10:00:00.000Z")
+    async with client([at_10z]) as http:
+        for url in (
+            "/v1/events?since=2018-01-02T11:00:00+01:00",
+            "/v1/events?q=createdAt+gte+'2018-01-02T11:00:00+01:00'",
+        ):
+            response = await http.get(url, headers=ALL)
+            assert response.status_code == 200, response.text
+            assert [e["event_id"] for e in response.json()["items"]] == [at_10z["event_id"]]
+        response = await http.get("/v1/events?until=2018-01-02T11:00:00+01:00", headers=ALL)
+        assert response.json()["items"] == []
