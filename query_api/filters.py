@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from query_api.errors import Forbidden
 from query_api.fields import COMPONENT, FIELDS, HTTP_METHOD, HTTP_STATUS, KIND, SEVERITY
-from query_api.predicates import TRUE, AllOf, OneOf, Predicate, TimeRange
+from query_api.predicates import TRUE, AllOf, OneOf, Predicate, TimeRange, on_present
 
 __all__ = ["EventFilter", "Scope"]
 
@@ -68,7 +68,7 @@ class EventFilter:
             (HTTP_METHOD, self.http_methods),
         ):
             if values:
-                parts.append(OneOf(column, values))
+                parts.append(on_present(column, OneOf(column, values)))
         if self.since_ms is not None or self.until_ms is not None:
             parts.append(TimeRange(self.since_ms, self.until_ms))
         if self.query is not None:

@@ -118,3 +118,11 @@ Predicate = (
 )
 #: Matches everything.
 TRUE: Final[Predicate] = AllOf(())
+
+
+def on_present(column: Column, found: Predicate) -> Predicate:
+    """``found`` (a comparison on ``column``), never matching a value stored as 0 for
+    "absent" (:attr:`Column.zero_absent`: an event without ``http`` has status 0)."""
+    if not column.zero_absent:
+        return found
+    return AllOf((Compare(column, "gt", 0), found))

@@ -29,6 +29,7 @@ from query_api.predicates import (
     OneOf,
     Predicate,
     TimeRange,
+    on_present,
 )
 from query_api.timeparse import parse_time
 
@@ -132,9 +133,7 @@ def _number(column: Column, clause: Clause) -> Predicate:
         found = OneOf(column, tuple(values))
     else:
         found = Compare(column, "eq" if clause.op == "ne" else clause.op, values[0])
-    if column.zero_absent:  # an event without http: like a missing value, never compared
-        found = AllOf((Compare(column, "gt", 0), found))
-    return _negated(clause, found)
+    return _negated(clause, on_present(column, found))  # no http: missing, never compared
 
 
 def _enum(column: Column, clause: Clause) -> Predicate:

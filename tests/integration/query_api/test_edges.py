@@ -218,3 +218,8 @@ async def test_http_status_ordering_matches_only_events_with_a_status(
             assert found == [e["event_id"] for e in want], q
             stats = await http.get("/v1/stats", params={"q": q}, headers=ALL)
             assert stats.json()["total"] == len(want), q
+        # The filter parameters read the same way (they matched every log event for 0).
+        for params, want in (({"code": "0"}, []), ({"http.status": ["0", "200"]}, [ok])):
+            response = await http.get("/v1/events", params=params, headers=ALL)
+            found = [e["event_id"] for e in response.json()["items"]]
+            assert found == [e["event_id"] for e in want], params
