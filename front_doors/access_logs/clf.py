@@ -8,8 +8,9 @@
 The Combined fields are optional, and anything after them (nginx's ``$request_time``,
 ``$http_x_forwarded_for``, ...) is ignored. ``%u`` becomes the event's ``user`` unless it
 is ``-``; ``%b`` of ``-`` means no body (0 bytes); the referer goes to ``data.referer`` and
-the protocol to ``data.protocol``. The contract then validates the result, so a request
-line of ``-`` or of garbage is rejected with the contract's reason (``http.method``).
+the protocol to ``data.protocol``; blanks before ``%h`` are ignored. The contract then
+validates the result, so a request line of ``-`` or of garbage is rejected with the
+contract's reason (``http.method``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ _time_cache: dict[str, int] = {}
 
 def parse_clf(text: str, component: str) -> dict[str, Any]:
     """The access event of one CLF/Combined line; raises :class:`InvalidEvent` if it is not."""
-    match = _LINE.match(text)
+    # Leading blanks are no part of %h: a syslog relay's message (rsyslog's %msg%) starts
+    # with a space.
+    match = _LINE.match(text.lstrip())
     if match is None:
         raise InvalidEvent(
             "invalid_field", "", "not a Common/Combined Log Format line or a JSON object"

@@ -172,11 +172,15 @@ class FileFollower:
                 return self._opened(rotated, saved)
             _log.warning("the saved position is for a file no longer there: from the start")
         start = 0 if saved is not None or self._settings.access_follow_from == "start" else None
-        return await self._open(stop, start=start)
+        return await self._open(stop, start=start, announce=True)
 
-    async def _open(self, stop: asyncio.Event, *, start: int | None) -> _Open | None:
+    async def _open(
+        self, stop: asyncio.Event, *, start: int | None, announce: bool = False
+    ) -> _Open | None:
         """Open the path once it exists with a complete first line (``start=None``: at
-        its last complete line's end)."""
+        its last complete line's end). With ``announce``, a wait is logged once, naming
+        the path (a mistyped path must not wait in silence); after a rotation, waiting
+        for the new file's first line is normal and is not."""
         while not stop.is_set():
             found = await asyncio.to_thread(open_with_identity, self._path, start)
             if found is not None:
@@ -187,6 +191,9 @@ class FileFollower:
                     await asyncio.to_thread(self._positions.save, identity)
                 self._saved = identity
                 return self._opened(file, identity)
+            if announce:
+                announce = False
+                _log.warning("waiting for %s to exist and hold a complete first line", self._path)
             await _sleep_unless(stop, self._settings.access_poll_seconds)
         return None
 

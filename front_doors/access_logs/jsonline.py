@@ -1,26 +1,30 @@
 """JSON access-log lines → access events. Pure.
 
-Two shapes are understood:
+Three shapes are understood:
 
 * an eventpipe event with an ``http`` object: taken as it is (component and kind set by
   the receiver);
 * a flat object as web servers write them (nginx ``log_format ... escape=json``, Caddy,
   Envoy): the first key found of each row below is used, numeric strings are accepted, and
-  every other key is kept under ``data``.
+  every other key is kept under ``data``;
+* a log shipper's record of the raw line: an object with none of the method/path/request
+  keys whose ``log`` (Fluent Bit's ``tail``) or ``message`` (Vector's file source) is a
+  string is that line, read as any line is (Common/Combined or JSON); the record's other
+  keys (``date``, ``host``, ...) are kept under ``data``, the line's own fields winning.
 
 =================  ===========================================================
 event field        keys looked for
 =================  ===========================================================
 ``http.method``    method, request_method (or the first word of ``request``)
 ``http.path``      path, uri, request_uri, url (or the second word of ``request``)
-``http.status``    status, status_code
+``http.status``    status, status_code, code
 ``http.bytes``     bytes, body_bytes_sent, bytes_sent, size
-``http.ip``        ip, remote_addr, client_ip, remote_ip
+``http.ip``        ip, remote_addr, client_ip, remote_ip, remote
 ``http.user_agent`` user_agent, http_user_agent, agent
 ``http.duration_ms`` duration_ms; request_time (seconds)
 ``user``           user, remote_user (unless ``-`` or empty)
 ``timestamp``      timestamp, @timestamp, time, time_iso8601 (RFC 3339 / epoch ms);
-                   time_local (CLF time); msec (epoch seconds)
+                   time_local (CLF time); msec, or a number ``date`` (epoch seconds)
 ``data.referer``   referer, http_referer
 =================  ===========================================================
 
@@ -38,16 +42,16 @@ from typing import Any, Final
 import orjson
 
 from events.errors import InvalidEvent
-from front_doors.access_logs.clf import clf_time_ms
+from front_doors.access_logs.clf import clf_time_ms, parse_clf
 
 __all__ = ["parse_json_line"]
 
 _HTTP_KEYS: Final = {
     "method": ("method", "request_method"),
     "path": ("path", "uri", "request_uri", "url"),
-    "status": ("status", "status_code"),
+    "status": ("status", "status_code", "code"),
     "bytes": ("bytes", "body_bytes_sent", "bytes_sent", "size"),
-    "ip": ("ip", "remote_addr", "client_ip", "remote_ip"),
+    "ip": ("ip", "remote_addr", "client_ip", "remote_ip", "remote"),
     "user_agent": ("user_agent", "http_user_agent", "agent"),
     "duration_ms": ("duration_ms",),
 }
@@ -55,6 +59,10 @@ _INTEGERS: Final = frozenset({"status", "bytes"})
 _USER_KEYS: Final = ("user", "remote_user")
 _TIME_KEYS: Final = ("timestamp", "@timestamp", "time", "time_iso8601")
 _REFERER_KEYS: Final = ("referer", "http_referer")
+#: Where log shippers put the raw line they read: Fluent Bit (``tail``), Vector (``file``).
+_LINE_KEYS: Final = ("log", "message")
+#: Keys of a web server's own object: with any of them, ``message`` is not a shipped line.
+_REQUEST_KEYS: Final = frozenset({*_HTTP_KEYS["method"], *_HTTP_KEYS["path"], "request"})
 
 
 def parse_json_line(line: bytes, component: str) -> dict[str, Any]:
@@ -67,7 +75,30 @@ def parse_json_line(line: bytes, component: str) -> dict[str, Any]:
         raise InvalidEvent("not_object", "", "an access-log JSON line must be an object")
     if isinstance(value.get("http"), dict):
         return {**value, "component": component, "kind": value.get("kind", "access")}
+    shipped = _shipped_line(value)
+    if shipped is not None:
+        return _from_shipped(value, shipped, component)
     return _from_flat(value, component)
+
+
+def _shipped_line(fields: dict[str, Any]) -> str | None:
+    """The key of the raw line in a shipper's record, or ``None`` (see the module doc)."""
+    if not _REQUEST_KEYS.isdisjoint(fields):
+        return None
+    return next((key for key in _LINE_KEYS if isinstance(fields.get(key), str)), None)
+
+
+def _from_shipped(fields: dict[str, Any], key: str, component: str) -> dict[str, Any]:
+    text = fields[key].rstrip("\r\n")
+    if text.lstrip()[:1] == "{":  # each level of shipping escapes it again: a few at most
+        event = parse_json_line(text.encode(), component)
+    else:
+        event = parse_clf(text, component)
+    extra = {name: v for name, v in fields.items() if name != key}
+    data = event.get("data")
+    if extra and (data is None or isinstance(data, dict)):
+        event["data"] = {**extra, **(data or {})}
+    return event
 
 
 def _from_flat(fields: dict[str, Any], component: str) -> dict[str, Any]:
@@ -160,12 +191,19 @@ def _timestamp(fields: dict[str, Any]) -> Any:
             return fields.pop(key)
     if "time_local" in fields:
         return clf_time_ms(str(fields.pop("time_local")))
-    if "msec" in fields:
-        seconds = _number(fields.pop("msec"), "msec")
+    # Fluent Bit's `date` (its tcp output's time key) counts only as a number: as text it
+    # may be any of its formats, and stays under data.
+    found = "msec" if "msec" in fields else "date" if _is_number(fields.get("date")) else None
+    if found is not None:
+        seconds = _number(fields.pop(found), found)
         if not 0 <= seconds < _MAX_EPOCH_SECONDS:
-            raise InvalidEvent("invalid_field", "msec", "msec must be epoch seconds")
+            raise InvalidEvent("invalid_field", found, f"{found} must be epoch seconds")
         return int(seconds * 1000)
     return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _number(value: Any, field: str, *, scale: float = 1.0) -> float:

@@ -10,7 +10,9 @@ route              payload → event
 =================  ==========================================================================
 
 Other keys pass through (the contract keeps unknown top-level fields under ``data``). A
-rejection names the field as the caller sent it (``service``, ``email``), not ours.
+rejection names the field as the caller sent it (``service``, ``email``), not ours. A
+payload holding both spellings of a field (``service`` and ``component``) is rejected
+(``invalid_field``, naming theirs): keeping one would silently drop the other.
 
 The old services were lax about time, so their ``timestamp`` is read leniently: an ISO
 8601 date-time *without* an offset is taken as UTC, and a number below 10^11 is epoch
@@ -39,8 +41,16 @@ class Legacy:
         self._back = {ours: theirs for theirs, ours in renames.items()}
         self.kind = kind
 
-    def to_event(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The contract-shaped event of one payload (validated later, by the producer)."""
+    def to_event(self, payload: dict[str, Any]) -> dict[str, Any] | InvalidEvent:
+        """The contract-shaped event of one payload (validated later, by the producer), or
+        why it cannot be one: both spellings of a renamed field."""
+        for theirs, ours in self.renames.items():
+            if theirs in payload and ours in payload:
+                return InvalidEvent(
+                    "invalid_field",
+                    theirs,
+                    f"{theirs} and {ours} are the same field here: send one of them",
+                )
         event = {self.renames.get(key, key): value for key, value in payload.items()}
         event.setdefault("kind", self.kind)
         if "timestamp" in event:

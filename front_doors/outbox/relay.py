@@ -14,7 +14,8 @@ One run (:meth:`Relay.run_once`):
 4. DELIVERED rows older than ``outbox_clean_minutes`` are deleted.
 
 A run ends when the outbox has no AWAITING rows left, or when ``outbox_run_ttl_seconds``
-passed (the batch in hand is finished first).
+passed (the batch in hand is finished first). A run that goes on (its batches keep coming
+back full) does steps 1 and 4 again every ``interval``, between two batches.
 
 Hazard: a relay that dies after Kafka acknowledged a batch but before marking it leaves
 the rows SENDING; after the lease they are sent again. That repeat is harmless: each row
@@ -122,9 +123,9 @@ class Relay:
         self.counters.add("runs")
         async with await self._connect() as conn:
             store = OutboxStore(conn, self.settings.outbox_table)
-            report.reclaimed = await store.reclaim_expired(self.settings.outbox_lease_seconds)
+            report.reclaimed += await store.reclaim_expired(self.settings.outbox_lease_seconds)
             await self._drain(store, report)
-            report.cleaned = await store.clean(self.settings.outbox_clean_minutes * 60)
+            report.cleaned += await store.clean(self.settings.outbox_clean_minutes * 60)
         for name in ("reclaimed", "cleaned"):
             self.counters.add(name, getattr(report, name))
         return report
@@ -150,7 +151,15 @@ class Relay:
         ttl = self.settings.outbox_run_ttl_seconds
         deadline = None if ttl is None else time.monotonic() + ttl
         size = self.settings.outbox_batch_size
+        housekeeping = time.monotonic() + self.settings.interval
         while deadline is None or time.monotonic() < deadline:
+            if time.monotonic() >= housekeeping:
+                # A run lasts while its batches come back full (a backlog, a busy service):
+                # it reclaims and cleans as often as runs start, or a dead relay's rows
+                # would wait for it to end, and delivered rows would pile up.
+                report.reclaimed += await store.reclaim_expired(self.settings.outbox_lease_seconds)
+                report.cleaned += await store.clean(self.settings.outbox_clean_minutes * 60)
+                housekeeping = time.monotonic() + self.settings.interval
             claim = await store.claim(size)
             if not claim.rows:
                 return

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
+from events.codec import decode, iter_lines
 from events.topics import H_CODE, H_LINE, H_TOPIC, dlq_topic
 from front_doors.access_logs import AccessLogSettings, AccessPublisher, serve
 from tests.support.kafka import read_all
@@ -94,6 +96,39 @@ def _send(port: int, payload: bytes) -> None:
         client.sendall(payload)
 
 
+async def test_lines_as_fluent_bit_and_vector_ship_them_are_access_events(
+    settings: AccessLogSettings, kafka_conf: dict[str, Any], topic: str
+) -> None:
+    # What the shippers the docs name send in the modes the docs name: Fluent Bit's tcp
+    # output (json_lines) puts the line read by `tail` under `log` and the time under
+    # `date`, or with its `nginx` parser the parsed fields (`remote`, `code`, ...); Vector's
+    # socket sink with the json codec puts it under `message`.
+    clf = _line(0, 1).decode().rstrip("\n")
+    fluent_raw = {"date": 1704067201.25, "log": clf}
+    fluent_parsed = {"date": 1704067202.5, "remote": "10.9.8.7", "host": "-", "user": "-"}
+    fluent_parsed |= {"method": "GET", "path": "/fb", "code": "404", "size": "12"}
+    fluent_parsed |= {"referer": "-", "agent": "curl/8.5"}
+    vector = {"message": _line(1, 3).decode().rstrip("\n"), "host": "web-1", "source_type": "file"}
+    payload = b"".join(orjson.dumps(item) + b"\n" for item in (fluent_raw, fluent_parsed, vector))
+    async with _receiver(settings) as running:
+        await _send_at_once(running.port, [payload])
+        await _until(lambda: running.publisher.counters["lines"] == 3)
+    counters = running.publisher.counters.snapshot()
+    assert (counters["events"], counters["dead_lettered"]) == (3, 0), counters
+    stored = {
+        e.http.path: e
+        for message in read_all(kafka_conf, topic)
+        for _, line in iter_lines(message.value())
+        if (e := decode(line)).http is not None
+    }
+    assert sorted(stored) == ["/c0/1", "/c1/3", "/fb"]
+    parsed = stored["/fb"]
+    assert parsed.http is not None
+    assert (parsed.http.status, parsed.http.ip, parsed.http.bytes) == (404, "10.9.8.7", 12)
+    assert parsed.timestamp_ms == 1_704_067_202_500
+    assert stored["/c1/3"].data == {"host": "web-1", "source_type": "file", "protocol": "HTTP/1.1"}
+
+
 @pytest.mark.slow
 async def test_800000_lines_over_8_connections_all_arrive_once(
     settings: AccessLogSettings, kafka_conf: dict[str, Any], topic: str
@@ -141,6 +176,20 @@ async def test_a_garbage_connection_next_to_good_ones(
         assert headers[H_CODE] == b"invalid_field"
         assert headers[H_TOPIC].startswith(b"tcp://127.0.0.1:")
         assert int(headers[H_LINE]) >= 1
+
+
+async def test_lines_indented_by_a_syslog_relay_are_access_events(
+    settings: AccessLogSettings, kafka_conf: dict[str, Any], topic: str
+) -> None:
+    # rsyslog's %msg% of a syslog message starts with a space (nginx `access_log syslog:`
+    # forwarded with a plain template): the line is still a Common/Combined line.
+    lines = [b" " + _line(0, 1), b"\t" + _line(0, 2), b"  " + _line(0, 3).rstrip() + b"\r\n"]
+    async with _receiver(settings) as running:
+        await _send_at_once(running.port, [b"".join(lines)])
+        await _until(lambda: running.publisher.counters["lines"] == 3)
+    counters = running.publisher.counters.snapshot()
+    assert (counters["events"], counters["dead_lettered"]) == (3, 0), counters
+    assert sorted(_paths_in(kafka_conf, topic)) == [b"/c0/1", b"/c0/2", b"/c0/3"]
 
 
 async def test_a_rotated_file_is_followed_into_kafka_exactly_once(

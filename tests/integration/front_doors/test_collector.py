@@ -140,6 +140,34 @@ async def test_the_compatibility_routes_publish_contract_events(
     assert (stored["event"].user, stored["event"].data) == ("buyer@example.com", {"amount": 12.5})
 
 
+async def test_a_replaced_payload_naming_a_field_twice_is_rejected_not_half_kept(
+    settings: CollectorSettings, kafka_conf: dict[str, Any], topic: str
+) -> None:
+    # `service` is `component` on /logs and `email` is `user` on /event: a payload with
+    # both spellings used to keep whichever key came last in the JSON and drop the other.
+    logs = [
+        {"service": "payments", "component": "orders", "message": "a"},
+        {"component": "orders", "service": "payments", "message": "b"},
+        {"service": "payments", "message": "kept"},
+    ]
+    event = {"email": "a@example.com", "user": "b@example.com", "component": "payments"}
+    async with _client(settings) as client:
+        on_logs = await client.post("/logs", json=logs, headers=_auth("ops-token"))
+        on_event = await client.post(
+            "/event", json=event | {"message": "m"}, headers=_auth("ops-token")
+        )
+    assert on_logs.status_code == 202, on_logs.text
+    assert [(r["index"], r["code"], r["field"]) for r in on_logs.json()["rejected"]] == [
+        (0, "invalid_field", "service"),
+        (1, "invalid_field", "service"),
+    ]
+    assert on_event.status_code == 400, on_event.text
+    assert [(r["code"], r["field"]) for r in on_event.json()["rejected"]] == [
+        ("invalid_field", "email")
+    ]
+    assert [(e.component, e.message) for e in _events(kafka_conf, topic)] == [("payments", "kept")]
+
+
 async def test_kafka_down_is_a_503_naming_the_events_to_send_again(
     settings: CollectorSettings,
 ) -> None:

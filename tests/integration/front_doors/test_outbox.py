@@ -139,6 +139,37 @@ async def test_rows_left_sending_by_a_dead_relay_are_delivered_after_the_lease(
     assert sorted(_ids_in_kafka(kafka_conf, topic)) == sorted(ids)
 
 
+async def test_a_long_run_does_not_strand_the_rows_of_a_dead_relay(
+    make_outbox_settings: Any,
+    pg_dsn: str,
+    outbox_table: str,
+    kafka_conf: dict[str, Any],
+    topic: str,
+) -> None:
+    # A run goes on while its batches come back full (a backlog after an outage, a busy
+    # service). Rows a dead relay left SENDING used to wait for the run to end, however
+    # long it took: the lease was only looked at when a run began.
+    _write_committed(pg_dsn, outbox_table, 600, per_transaction=600)
+    settings = make_outbox_settings(
+        outbox_batch_size=2, outbox_lease_seconds=60, outbox_interval_seconds=0.05
+    )
+    run = asyncio.create_task(_run(settings))
+    while "DELIVERED" not in await asyncio.to_thread(_states, pg_dsn, outbox_table):
+        assert not run.done(), run
+        await asyncio.sleep(0.01)
+    with psycopg.connect(pg_dsn) as conn, conn.transaction():  # claimed, then its relay died
+        stale = write_event(conn, {"component": "orders", "message": "stale"}, table=outbox_table)
+        conn.execute(
+            f"UPDATE \"{outbox_table}\" SET state = 'SENDING', claim_id = gen_random_uuid(), "
+            "claimed_at = now() - interval '10 minutes' WHERE event_id = %s",
+            (stale,),
+        )
+    report = await run
+    assert report.reclaimed == 1, report
+    assert _states(pg_dsn, outbox_table) == {"DELIVERED": 601}
+    assert stale in _ids_in_kafka(kafka_conf, topic)
+
+
 async def test_rows_still_within_their_lease_are_left_to_their_relay(
     make_outbox_settings: Any,
     pg_dsn: str,

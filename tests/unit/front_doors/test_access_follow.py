@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from front_doors.access_logs import AccessLogSettings, AccessPublisher, serve
 from front_doors.access_logs.position import PositionStore
@@ -199,3 +202,18 @@ async def test_reading_a_stretch_again_gives_the_same_event_ids(
         PositionStore(tmp_path / "state", log).path.unlink()
     ids = [str(e.event_id) for e in events_in(kafka)]
     assert len(ids) == 20 and len(set(ids)) == 10  # repeats the stream processors collapse
+
+
+async def test_a_followed_path_that_is_not_there_is_named_while_waiting(
+    kafka: MemoryKafka, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A mistyped --follow path used to wait in silence, for ever: nothing said what for.
+    log = tmp_path / "acces.log"
+    caplog.set_level(logging.WARNING, logger="front_doors.access_logs")
+    async with _follower(kafka, log) as publisher:
+        await wait_until(
+            lambda: any(str(log) in r.getMessage() for r in caplog.records), "a warning"
+        )
+        log.write_bytes(_lines(0, 3))  # once it appears, it is read as ever
+        await wait_until(lambda: publisher.counters["events"] == 3, "the lines")
+    assert _paths(kafka) == _expected(0, 3)

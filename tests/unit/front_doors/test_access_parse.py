@@ -88,6 +88,29 @@ def test_nginx_json_lines_are_mapped() -> None:
     validate_wire(event)
 
 
+def test_a_shippers_record_of_a_line_is_that_line() -> None:
+    # Fluent Bit's tcp output (json_lines) of a `tail`ed line: the line under `log`, the
+    # time as epoch seconds under `date`; the record's other keys are kept under data.
+    record = {"date": 1.5, "log": COMBINED.decode() + "\n", "host": "web-1"}
+    event = parse_line(json.dumps(record).encode(), "web")
+    plain = parse_line(COMBINED, "web")
+    assert (event["http"], event["timestamp"]) == (plain["http"], plain["timestamp"])
+    assert event["data"] == {"date": 1.5, "host": "web-1", **plain["data"]}
+    # A JSON line shipped by Vector (json codec: under `message`), shipped again.
+    inner = json.dumps({"message": '{"method":"GET","path":"/j","status":200,"msec":2}'})
+    event = parse_line(json.dumps({"log": inner}).encode(), "web")
+    assert (event["http"]["path"], event["timestamp"]) == ("/j", 2000)
+    validate_wire(event)
+
+
+def test_a_web_servers_own_message_key_is_not_taken_for_a_shipped_line() -> None:
+    line = b'{"method":"GET","path":"/m","status":"200","message":"hello","date":"Mon"}'
+    event = parse_line(line, "web")
+    assert event["http"] == {"method": "GET", "path": "/m", "status": 200}
+    assert event["data"] == {"message": "hello", "date": "Mon"}  # a text date is not a time
+    assert "timestamp" not in event
+
+
 def test_caddy_json_lines_are_mapped() -> None:
     # Caddy v2's access log as it writes it: the request's facts in a nested object, time
     # and duration in seconds.
