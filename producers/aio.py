@@ -21,7 +21,7 @@ from events.errors import InvalidEvent
 from events.wire import WireEvent
 from producers.client import EventProducer
 from producers.delivery import DeliveryFailure, ProducerStats, Waiter
-from producers.errors import ProducerError, QueueFull
+from producers.errors import DeliveryFailed, ProducerError, QueueFull
 from producers.group import WaitGroup
 from producers.helpers import EventHelpers, EventInput
 from producers.kafka import KafkaClient
@@ -67,6 +67,8 @@ class AsyncEventProducer(EventHelpers[Coroutine[Any, Any, str]]):
     async def emit_each(self, events: Sequence[EventInput]) -> list[str | Exception]:
         """Queue every valid event of ``events``; once Kafka settled each, return per event
         its id or what went wrong (``InvalidEvent``, ``QueueFull``, ``DeliveryFailed``, ...).
+        A ``DeliveryFailed`` names the event's id (``event_id``): Kafka may have stored it
+        after all, so send it again with that id.
 
         For request handlers publishing batches (the HTTP collector): one event failing
         never affects its neighbours, and the batch waits on one group, not on a future and
@@ -89,7 +91,10 @@ class AsyncEventProducer(EventHelpers[Coroutine[Any, Any, str]]):
                 group.skip(index, exc)
         await group.wait()
         for index, failure in group.failures.items():
-            if isinstance(failure, Exception):
+            accepted = results[index]
+            if isinstance(failure, DeliveryFailed) and isinstance(accepted, str):
+                results[index] = failure.for_event(accepted)  # its id, to send it again with
+            elif isinstance(failure, Exception):
                 results[index] = failure
         return results
 

@@ -59,11 +59,23 @@ class FlushTimeout(ProducerError, RetryableError, TimeoutError):
 class DeliveryFailed(ProducerError):
     """Kafka did not acknowledge a record: its events are lost unless sent again."""
 
-    def __init__(self, reason: str, *, events: int, retriable: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, events: int, retriable: bool = False, event_id: str | None = None
+    ) -> None:
         super().__init__(f"delivery of {events} event(s) failed: {reason}")
         self.reason = reason
         self.events = events
         self.retriable = retriable
+        #: The failed event's id, where one event's failure is reported (``emit_each``).
+        #: Kafka may have stored the record after all (a timeout): send the event again
+        #: with this id, and reads show one copy.
+        self.event_id = event_id
+
+    def for_event(self, event_id: str) -> DeliveryFailed:
+        """This failure, as one event's (``event_id``) of the record."""
+        return DeliveryFailed(
+            self.reason, events=self.events, retriable=self.retriable, event_id=event_id
+        )
 
 
 class ProducerClosed(ProducerError, RuntimeError):

@@ -9,7 +9,8 @@ The steps, in order:
    nothing sent) and packs it with its neighbours into records per component;
 3. **wait** — the answer is given only when Kafka acknowledged every accepted event.
    Events Kafka did not take (down, queue full) are reported by index as ``failed``: the
-   caller sends those again. Accepted ids are in request order.
+   caller sends those again — with the ``event_id`` a failed delivery names, as Kafka
+   may have stored that record after all. Accepted ids are in request order.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """Item ``index`` was valid but Kafka did not acknowledge it: send it again."""
+    """Item ``index`` was valid but Kafka did not acknowledge it: send it again. With an
+    ``event_id`` (the record timed out or was refused, so Kafka may have stored it after
+    all), send it again with that id: reads then show one copy, not two."""
 
     index: int
     message: str
+    event_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -127,7 +131,7 @@ def _classify(results: Sequence[str | BaseException], legacy: Legacy | None) -> 
             reason = legacy.their_reason(result) if legacy else result
             outcome.rejected.append(Rejection(index, reason.code, reason.field, reason.message))
         elif isinstance(result, ProducerError):  # DeliveryFailed, QueueFull, ProducerClosed, ...
-            outcome.failed.append(Failed(index, str(result)))
+            outcome.failed.append(Failed(index, str(result), getattr(result, "event_id", None)))
         else:
             raise result  # a bug: let the app's handler log it
     return outcome

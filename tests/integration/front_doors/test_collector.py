@@ -188,6 +188,7 @@ async def test_kafka_down_is_a_503_naming_the_events_to_send_again(
     assert response.status_code == 503
     body = response.json()
     assert ([f["index"] for f in body["failed"]], body["ids"]) == ([0], [])
+    assert body["failed"][0]["event_id"]  # to send it again with: Kafka may have it anyway
     assert [r["index"] for r in body["rejected"]] == [1]
     assert ready.status_code == 503
 

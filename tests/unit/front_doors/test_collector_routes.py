@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import uuid
 from typing import Any
 
 import httpx
@@ -191,6 +192,11 @@ async def test_events_kafka_does_not_acknowledge_are_503_with_the_failed_indexes
     assert [f["index"] for f in body["failed"]] == [0]
     assert "broker says no" in body["failed"][0]["message"]
     assert [r["index"] for r in body["rejected"]] == [1]
+    # The id it went out with: sent again with it, a copy Kafka kept anyway is the same event.
+    assert uuid.UUID(body["failed"][0]["event_id"])
+    given = str(uuid.uuid4())
+    again = await collector.post("/v1/events", json=[_event(event_id=given)], headers=auth())
+    assert [f["event_id"] for f in again.json()["failed"]] == [given]
 
 
 async def test_logs_route_maps_the_replaced_payload(
