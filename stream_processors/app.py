@@ -21,7 +21,10 @@ Delivery semantics
   down then, the hand-over waits for it (there is nothing the new owner could do either).
 * **Shutdown (SIGTERM).** The pending batch is written, waiting up to
   ``worker_shutdown_grace_seconds``; if it cannot be, it is left unacknowledged — never
-  half-acknowledged — and redelivered after the restart.
+  half-acknowledged — and redelivered after the restart. Once a batch is left unwritten
+  (this, or a failure no retry mends, which stops the worker), no later batch is written:
+  it would save a high-water mark past the unwritten records, and the restart would skip
+  them as stored.
 * **Duplicates.** Redelivery can meet rows already stored (a crash between the insert and
   the offset commit). Three layers keep them out of reads: (1) each partition's
   high-water mark of stored offsets, written after every insert and read when a partition
@@ -117,7 +120,9 @@ class SinkApp(faust.App):
         nothing; the caller cancels ``hard_stop`` when the stop finishes in time."""
         if self.stop_deadline is None or self.hard_stop is not None:
             return
-        code = EXIT_GUARD if isinstance(self.fatal, InvalidRatioExceeded) else 0
+        code = 0 if self.fatal is None else 1
+        if isinstance(self.fatal, InvalidRatioExceeded):
+            code = EXIT_GUARD
 
         def give_up() -> None:
             log.critical("shutdown did not finish; exiting anyway", after_s=self.stop_deadline)

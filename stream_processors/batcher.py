@@ -63,6 +63,8 @@ class Batcher:
         self._deadline: float | None = None
         self._flush_requested = False
         self._inflight: asyncio.Future[bool] | None = None
+        #: A batch was left unwritten: no later one may be written, acknowledged or marked.
+        self._halted = False
 
     # --- called by the agent and timers (event loop) ------------------------------------
 
@@ -146,7 +148,9 @@ class Batcher:
         topic, partition = message.topic, message.partition
         tp = (topic, partition)
         batch.acks.append(event)
-        mark = self._marks[tp]
+        # A partition revoked while add() waited for the batch in flight was forgotten:
+        # its records taken before then are written (a copy at worst, never a loss).
+        mark = self._marks.get(tp, _NO_MARK)
         if message.__class__ is RunMessage:  # consecutive records in one delivery
             parts: Sequence[Part] = message.parts
         else:
@@ -197,15 +201,31 @@ class Batcher:
         return True if task is None else await task
 
     async def _write_and_ack(self, batch: PendingBatch) -> bool:
-        """Write, then ack. False when a shutdown deadline made the write give up."""
+        """Write, then ack. False when a shutdown deadline made the write give up.
+
+        Once a batch is left unwritten, every later one is left too: written, it would be
+        acknowledged and save a high-water mark past the unwritten records, which the
+        restart would then skip as stored (loss).
+        """
+        if self._halted:
+            return False
         try:
             await self._writer.write(batch, lambda: self._deadline)
         except GaveUp as exc:
             # Left unacknowledged on purpose: Kafka redelivers it after the restart.
+            self._halted = True
             log.warning(
                 "shutdown: batch not written, left for redelivery", rows=batch.rows, error=str(exc)
             )
             return False
+        except Exception as exc:  # not the sink's outage (retried above): a bug
+            self._halted = True
+            log.critical("batch could not be written, stopping the worker", error=repr(exc))
+            self._on_fatal(exc)
+            return False
+        except BaseException:
+            self._halted = True  # the write was cancelled (a stop): the same holds
+            raise
         # A partition revoked while the batch was in flight was forgotten: its mark stays
         # unknown, to be read again if it comes back (its next owner may store more).
         for event in batch.acks:

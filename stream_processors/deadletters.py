@@ -2,9 +2,10 @@
 
 A dead letter is the original bytes of the offending line (or the empty record) with its
 reason and provenance as headers (names in :mod:`events.topics`); a line too large for
-Kafka is cut (:func:`events.topics.dead_letter_value`). ``publish`` blocks until
-Kafka acknowledged every letter, because the source record is acknowledged right after:
-a letter that was not durable would be lost.
+Kafka is cut (:func:`events.topics.dead_letter_value`), and a letter the topic refuses
+for its size (a ``max.message.bytes`` under Kafka's default) is sent again on its own,
+then without its line. ``publish`` blocks until Kafka acknowledged every letter, because
+the source record is acknowledged right after: a letter that was not durable would be lost.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from eventpipe.kafka import durable_producer_config
 from events.errors import RetryableError
-from events.topics import dead_letter_headers, dead_letter_value
+from events.topics import H_TRUNCATED, dead_letter_headers, dead_letter_value
 from stream_processors.decode import DeadLetter
 
 __all__ = ["DeadLetters", "KafkaDeadLetters", "MemoryDeadLetters", "headers_of"]
@@ -53,23 +54,60 @@ class KafkaDeadLetters:
 
     def publish(self, letters: Sequence[DeadLetter]) -> None:
         failures: list[KafkaError] = []
+        too_large: list[DeadLetter] = []
 
-        def delivered(err: KafkaError | None, _msg: Message) -> None:
-            if err is not None:
-                failures.append(err)
+        def delivered(letter: DeadLetter) -> Any:
+            def note(err: KafkaError | None, _msg: Message) -> None:
+                if err is None:
+                    return
+                if err.code() == KafkaError.MSG_SIZE_TOO_LARGE:
+                    too_large.append(letter)
+                else:
+                    failures.append(err)
+
+            return note
 
         now_ms = int(time.time() * 1000)
         for letter in letters:
-            self._produce(letter, now_ms, delivered)
+            self._produce(letter, now_ms, delivered(letter))
         remaining = self._producer.flush(self._timeout)
+        if not (remaining or failures):
+            # The topic's max.message.bytes is under what we sent (a batch of letters, or
+            # one): each refused letter again on its own, then, if still refused, without
+            # its line (H_TRUNCATED says how long it was; the line stays at its source).
+            # Retrying the same batch would be refused for good, stalling the worker.
+            for letter in too_large:
+                alone = self._alone(letter, now_ms, whole=True)
+                if not alone and not self._alone(letter, now_ms, whole=False):
+                    failures.append(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
         if remaining or failures:
             first = failures[0] if failures else "timed out"
             raise RetryableError(
                 f"{len(failures) + remaining} of {len(letters)} dead letters not delivered: {first}"
             )
 
-    def _produce(self, letter: DeadLetter, now_ms: int, on_delivery: Any) -> None:
+    def _alone(self, letter: DeadLetter, now_ms: int, *, whole: bool) -> bool:
+        """Send one letter and wait for it; whether it was delivered. ``whole=False``
+        sends it without its line. Raises RetryableError when Kafka did not answer."""
+        errors: list[KafkaError] = []
+
+        def note(err: KafkaError | None, _msg: Message) -> None:
+            if err is not None:
+                errors.append(err)
+
+        self._produce(letter, now_ms, note, whole=whole)
+        if self._producer.flush(self._timeout):
+            raise RetryableError("a dead letter sent on its own was not acknowledged in time")
+        if errors and errors[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+            raise RetryableError(f"a dead letter not delivered: {errors[0]}")
+        return not errors
+
+    def _produce(
+        self, letter: DeadLetter, now_ms: int, on_delivery: Any, *, whole: bool = True
+    ) -> None:
         value, cut = dead_letter_value(letter.raw)
+        if not whole:
+            value, cut = b"", [(H_TRUNCATED, str(len(letter.raw)).encode())]
         while True:
             try:
                 self._producer.produce(

@@ -2,7 +2,8 @@
 
 Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 2 when a dependency is missing or
 misconfigured at start (Kafka, the topic, ClickHouse, the schema), 3 when the
-invalid-ratio guard stopped the worker.
+invalid-ratio guard stopped the worker, 1 when a batch failed for a reason no retry mends
+(nothing after it was written; everything is redelivered after the restart).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import threading
 import time
 import uuid
@@ -11,9 +13,24 @@ import msgspec
 import orjson
 from clickhouse_driver import Client
 from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ResourceType,
+)
 
 from events.limits import MAX_LETTER_BYTES, MAX_MESSAGE_CHARS
-from events.topics import H_CODE, H_FIELD, H_LINE, H_OFFSET, H_PARTITION, dlq_topic
+from events.topics import (
+    H_CODE,
+    H_FIELD,
+    H_LINE,
+    H_OFFSET,
+    H_PARTITION,
+    H_TRUNCATED,
+    dlq_topic,
+)
 from tests.support.kafka import read_all, wait_for_records
 from tests.support.pipeline import (
     WorkerProcess,
@@ -157,6 +174,56 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
     assert got == sorted(cut)
     sizes = {dict(m.headers()).get("eventpipe.raw.truncated_from") for m in letters}
     assert sizes == {None, str(len(huge)).encode()}
+
+
+def test_a_dead_letter_topic_refusing_a_letters_size_never_stalls_the_worker(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    # A dead-letter topic whose max.message.bytes is under a letter (or under a batch of
+    # small letters) refused it for good: the worker retried the same letters forever and
+    # stored nothing more. Now each refused letter goes alone, then without its line.
+    dlq = dlq_topic(topic)
+    _set_topic_config(conf, dlq, "max.message.bytes", "4000")
+    good = make_lines(400, seed=11, components=1)
+    component = good[0][0]
+    # incompressible and not JSON: 20 KB the lz4 batch cannot shrink under 4,000 bytes
+    big = b'{"component":"%s","message":"%s' % (
+        component.encode(),
+        base64.b64encode(os.urandom(15_000)),
+    )
+    small = [b'{"component":"%s","message":%d}' % (component.encode(), i) for i in range(60)]
+    lines = good[:200] + [(component, big)] + [(component, raw) for raw in small] + good[200:]
+    produce(conf, topic, lines, per_record=50)
+    with WorkerProcess(worker_env) as worker:
+        wait_for_rows(ch_client, ch_database, len(good), timeout=90)
+        letters = wait_for_records(conf, dlq, 1 + len(small))
+        assert worker.terminate() == 0
+    assert_exactly(ch_client, ch_database, good)
+    got = sorted((m.value() or b"", dict(m.headers()).get(H_TRUNCATED)) for m in letters)
+    want = sorted([(b"", str(len(big)).encode())] + [(raw, None) for raw in small])
+    assert got == want
+    assert {why(m)[1] for m in letters} == {"bad_json", "invalid_field"}
+
+
+def _set_topic_config(conf: dict[str, Any], topic: str, name: str, value: str) -> None:
+    change = ConfigResource(
+        ResourceType.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry(
+                name,
+                value,
+                incremental_operation=AlterConfigOpType.SET,  # type: ignore[attr-defined]
+            )
+        ],
+    )
+    admin = AdminClient(conf)
+    for future in admin.incremental_alter_configs([change]).values():
+        future.result(timeout=30)
 
 
 def test_killed_worker_loses_nothing_and_doubles_nothing(

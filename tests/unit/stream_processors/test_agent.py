@@ -115,6 +115,19 @@ async def test_a_stop_that_hangs_ends_in_an_exit_with_the_right_status(twins: Tw
     assert exits == [3]
 
 
+async def test_a_stop_after_a_failed_write_that_hangs_exits_with_a_failure(
+    twins: Twins,
+) -> None:
+    # A batch that failed for a bug stops the worker; a stop that hung then exited 0, as
+    # if the worker had been told to stop.
+    exits: list[int] = []
+    twins.app.stop_deadline = 0.05
+    twins.app.fatal = TypeError("a bug")
+    twins.app._arm_hard_stop(exit_now=exits.append)
+    await wait_for(lambda: exits)
+    assert exits == [1]
+
+
 async def test_a_stop_that_finishes_in_time_cancels_the_exit(twins: Twins) -> None:
     exits: list[int] = []
     twins.app.stop_deadline = 0.2

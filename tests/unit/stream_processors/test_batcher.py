@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from events.errors import SinkUnavailable
 from stream_processors.batcher import Batcher
 from stream_processors.deadletters import MemoryDeadLetters
 from stream_processors.guard import InvalidRatioGuard
@@ -255,3 +256,104 @@ async def test_next_batch_is_gathered_while_one_is_in_flight(executor: ThreadPoo
     assert await batcher.drain(5) is True
     assert stream.acked == first + second
     assert len(sink.rows) == 3
+
+
+async def test_a_partition_revoked_while_add_waits_for_the_write_in_flight(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # add() waits for the batch in flight before launching the next; a revocation then
+    # forgot the partition's mark under it, and the rest of the take crashed the agent
+    # (KeyError) — a crash Faust redelivered into at every restart.
+    sink = GatedSink()
+    metrics, dead, offsets = WorkerMetrics(), MemoryDeadLetters(), MemoryOffsets()
+    writer = BatchWriter(
+        sink=sink, dead_letters=dead, offsets=offsets, metrics=metrics,
+        backoff=Backoff(0.001, 0.005), group="g", executor=executor,
+    )  # fmt: skip
+    batcher = Batcher(
+        writer, InvalidRatioGuard(1.0, 100), metrics,
+        max_rows=1, max_seconds=60, on_fatal=lambda _e: None,
+    )  # fmt: skip
+    stream = FakeStream()
+    first = events("t", 0, [line()])
+    await batcher.add(stream, first)  # batch 1 is in flight, blocked in the sink
+    await asyncio.get_running_loop().run_in_executor(None, sink.entered.wait, 5)
+    rest = events("t", 0, [line(), line()], start=1)
+    adding = asyncio.ensure_future(batcher.add(stream, rest))  # waits for batch 1
+    await asyncio.sleep(0)
+    batcher.forget({("t", 0)})  # the partition is revoked meanwhile
+    sink.gate.set()
+    await adding
+    assert await batcher.drain(5) is True
+    assert stream.acked == first + rest
+    assert len(sink.rows) == 3
+
+
+class RefusingSink(MemorySink):
+    """Refuses (as an unreachable server would) every batch whose token names ``refuse``."""
+
+    def __init__(self, refuse: str) -> None:
+        super().__init__()
+        self.refuse = refuse
+
+    def write(self, columns: object, *, dedup_token: str) -> None:  # type: ignore[override]
+        if self.refuse and self.refuse in dedup_token:
+            self.attempts += 1
+            raise SinkUnavailable("refused")
+        super().write(columns, dedup_token=dedup_token)  # type: ignore[arg-type]
+
+
+async def test_a_batch_after_one_left_unwritten_at_shutdown_is_not_written_either(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # At shutdown the batch in flight gave up (left for redelivery) and the pending one
+    # was written after it, saving a high-water mark past the unwritten records: after
+    # the restart they were skipped as "stored" — lost.
+    sink, offsets = RefusingSink("t:0:0-"), MemoryOffsets()
+
+    def batcher() -> Batcher:
+        metrics = WorkerMetrics()
+        writer = BatchWriter(
+            sink=sink, dead_letters=MemoryDeadLetters(), offsets=offsets, metrics=metrics,
+            backoff=Backoff(0.001, 0.005), group="g", executor=executor,
+        )  # fmt: skip
+        return Batcher(
+            writer, InvalidRatioGuard(1.0, 100), metrics,
+            max_rows=2, max_seconds=60, on_fatal=lambda _e: None,
+        )  # fmt: skip
+
+    taken = events("t", 0, [line(message=str(i)) for i in range(3)])
+    before, stream = batcher(), FakeStream()
+    await before.add(stream, taken[:2])  # in flight, refused
+    await before.add(stream, taken[2:])  # pending
+    assert await before.drain(0.2) is False
+    assert stream.acked == [] and offsets.marks == {}
+    sink.refuse = ""  # the server is back; the worker restarts and is sent all three again
+    after, stream = batcher(), FakeStream()
+    await after.add(stream, taken)
+    assert await after.drain(5) is True
+    assert sorted(row["message"] for row in sink.rows) == ["0", "1", "2"]
+
+
+async def test_a_write_that_fails_for_a_bug_stops_the_worker_and_writes_nothing_after(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # An error no retry mends (not SinkUnavailable) used to crash the agent, which Faust
+    # restarted; the next batch was then written and marked past the failed one's records.
+    r = rig(executor, max_rows=1)
+    r.sink.fail_next = 1
+    failing = r.sink.write
+
+    def buggy(columns: object, *, dedup_token: str) -> None:
+        if r.sink.fail_next:
+            r.sink.fail_next = 0
+            raise TypeError("a bug")
+        failing(columns, dedup_token=dedup_token)  # type: ignore[arg-type]
+
+    r.sink.write = buggy  # type: ignore[method-assign]
+    first, second = events("t", 0, [line()]), events("t", 0, [line()], start=1)
+    await r.batcher.add(r.stream, first)
+    await r.batcher.add(r.stream, second)
+    assert await r.batcher.drain(5) is False
+    assert [type(e).__name__ for e in r.fatal] == ["TypeError"]
+    assert r.stream.acked == [] and r.sink.rows == [] and r.offsets.marks == {}
