@@ -9,25 +9,34 @@ generated from these classes (``eventpipe config-docs``) and a test fails when i
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from events.topics import DEFAULT_INGEST_TOPIC
 
 __all__ = [
     "BaseServiceSettings",
     "ClickHouseConnection",
+    "InvalidSetting",
     "KafkaConnection",
     "LogSettings",
     "PostgresConnection",
     "settings_problem",
+    "unparsed_setting",
 ]
 
 _PREFIX = "EVENTPIPE_"
 _SECRET_WORDS = ("password", "token", "dsn", "secret", "url")  # a URL may hold a password
+
+
+class InvalidSetting(Exception):
+    """A setting that passed its model but cannot be used, e.g. an unreadable token file:
+    the message starts with the variable. The ``eventpipe`` command ends with exit status
+    2, as for a value the model refused."""
 
 
 def settings_problem(exc: ValidationError) -> str:
@@ -51,6 +60,21 @@ def settings_problem(exc: ValidationError) -> str:
             text += f" (got {value!r})"
         lines.append(text)
     return "invalid setting " + "; ".join(lines)
+
+
+def unparsed_setting(exc: SettingsError) -> str:
+    """One message naming a JSON-valued variable whose value is not JSON.
+
+    pydantic-settings parses a structured field (a ``dict``, a ``list``) as JSON before the
+    model sees it, and raises :class:`SettingsError` naming only the field. The value is
+    never repeated (a librdkafka configuration may hold a password); the JSON error only
+    says where it broke.
+    """
+    found = re.search(r'field "([a-z0-9_]+)"', str(exc))
+    variable = _PREFIX + found.group(1).upper() if found else "a setting"
+    cause = exc.__cause__
+    why = f": {cause}" if isinstance(cause, ValueError) else ""
+    return f"invalid setting {variable}: expected JSON{why}"
 
 
 def _variables(model: str, name: str) -> str:

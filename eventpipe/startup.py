@@ -43,7 +43,7 @@ def wait_for_topic(settings: KafkaConnection, timeout: float) -> None:
                 return
             problem = f"topic {settings.topic} does not exist (run `eventpipe topics create`)"
         except Exception as exc:  # KafkaException: the broker is not reachable yet
-            problem = f"Kafka at {settings.kafka_bootstrap} not reachable: {exc}"
+            problem = f"Kafka at {settings.kafka_bootstrap} not reachable: {_kafka_text(exc)}"
         if time.monotonic() >= deadline:
             raise StartupFailed(problem)
         time.sleep(0.5)
@@ -73,9 +73,7 @@ def naming_the_service(
     except KafkaException as exc:
         if kafka is None:
             raise
-        error = exc.args[0] if exc.args else None
-        text = error.str() if isinstance(error, KafkaError) else str(exc)
-        raise StartupFailed(f"Kafka at {kafka.kafka_bootstrap}: {text}") from exc
+        raise StartupFailed(f"Kafka at {kafka.kafka_bootstrap}: {_kafka_text(exc)}") from exc
     except (ClickHouseError, OSError, EOFError) as exc:
         if clickhouse is None:
             raise
@@ -87,6 +85,12 @@ def naming_the_service(
         else:
             text = one_line(exc)
         raise StartupFailed(f"ClickHouse at {clickhouse.clickhouse_address()}: {text}") from exc
+
+
+def _kafka_text(exc: BaseException) -> str:
+    """Kafka's reason, not the repr of its KafkaError (``KafkaError{code=...,str="..."}``)."""
+    error = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+    return error.str() if isinstance(error, KafkaError) else one_line(exc)
 
 
 def one_line(exc: BaseException) -> str:

@@ -38,6 +38,7 @@ __all__ = [
     "UnknownToken",
     "hashed_form",
     "parse_entries",
+    "sources_problem",
 ]
 
 #: The components a token covers; ``None`` means every component.
@@ -156,3 +157,27 @@ class TokenTable:
         if found is None:
             raise UnknownToken
         return found.components
+
+
+def sources_problem(
+    file: Path | None, inline: SecretStr | None, *, file_variable: str, inline_variable: str
+) -> str | None:
+    """Why the token file or the inline tokens cannot be loaded, starting with the variable
+    that names them (never a token), or ``None`` when both load. Blocking (reads a file).
+
+    For entry points to check before they serve: a server reads its tokens as it starts,
+    where a failure is a traceback in its logs after the other start-up waits.
+    """
+    if file is not None:
+        try:
+            parse_entries(file.read_text(encoding="utf-8").splitlines(), str(file))
+        except OSError as exc:
+            return f"{file_variable}: cannot read {file}: {exc.strerror or exc}"
+        except ValueError as exc:  # a malformed entry, or text that is not UTF-8
+            return f"{file_variable}: {exc}"
+    if inline is not None:
+        try:
+            parse_entries(re.split(r"[;\n]", inline.get_secret_value()), inline_variable)
+        except ValueError as exc:  # names the variable and the entry's number
+            return f"{inline_variable}: {str(exc).removeprefix(inline_variable + ' ')}"
+    return None

@@ -18,8 +18,9 @@ import typer
 from clickhouse_driver.errors import Error as ClickHouseError
 from confluent_kafka import KafkaException
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from eventpipe.config import settings_problem
+from eventpipe.config import InvalidSetting, settings_problem, unparsed_setting
 from eventpipe.startup import one_line
 from events.errors import FatalError
 
@@ -47,6 +48,10 @@ def main() -> None:
         app()
     except ValidationError as exc:
         _fail(settings_problem(exc), EXIT_SETTINGS)
+    except SettingsError as exc:  # a JSON-valued variable that is not JSON
+        _fail(unparsed_setting(exc), EXIT_SETTINGS)
+    except InvalidSetting as exc:
+        _fail(f"invalid setting {exc}", EXIT_SETTINGS)
     except FatalError as exc:  # StartupFailed and the like: the message says it all
         _fail(str(exc), EXIT_FAILED)
     except KafkaException as exc:

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from eventpipe.startup import one_line
 from front_doors.clihelp import help_text
 
 __all__ = ["register"]
@@ -74,6 +75,9 @@ def access_logs(
     except StartupFailed as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except OSError as exc:  # the port is taken, the followed path is not a file it can read
+        typer.echo(f"eventpipe: {one_line(exc)}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _component_missing(exc: Any) -> bool:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from eventpipe.config import InvalidSetting
+from eventpipe.tokens import sources_problem
+
 __all__ = ["register"]
 
 
@@ -20,6 +23,16 @@ def api(
     # Through the model, so an option is checked like its variable (a port out of range,
     # 0 workers) instead of being ignored for being falsy or failing deep in uvicorn.
     settings = ApiSettings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+    # Each server process reads the tokens as it starts: checked here, a bad file is one
+    # line now, not a traceback after the wait for ClickHouse.
+    problem = sources_problem(
+        settings.api_tokens_file,
+        settings.api_tokens,
+        file_variable="EVENTPIPE_API_TOKENS_FILE",
+        inline_variable="EVENTPIPE_API_TOKENS",
+    )
+    if problem:
+        raise InvalidSetting(problem)
     serve(settings, host=settings.api_host, port=settings.api_port, workers=settings.api_workers)
 
 

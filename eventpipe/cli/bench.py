@@ -22,6 +22,11 @@ def bench(
         for key, item in sorted(registry().items()):
             typer.echo(f"{key:28s} {item.description}")
         return
+    unknown = sorted(set(name or ()) - set(registry()))
+    if unknown:
+        known = ", ".join(sorted(registry()))
+        typer.echo(f"eventpipe: unknown benchmark {', '.join(unknown)}; known: {known}", err=True)
+        raise typer.Exit(2)
     settings = BenchSettings()
     ctx = BenchContext(
         kafka_bootstrap=settings.kafka_bootstrap,

@@ -6,6 +6,8 @@ import os
 
 import typer
 
+from eventpipe.config import InvalidSetting
+from eventpipe.tokens import sources_problem
 from front_doors.clihelp import help_text
 
 __all__ = ["register"]
@@ -39,7 +41,16 @@ def collector(
     # uvicorn's worker processes build their settings from the environment (the app is
     # made by a factory in each process), so options travel there, not as arguments.
     os.environ.update({name: str(value) for name, value in given.items() if value is not None})
-    serve(CollectorSettings())
+    settings = CollectorSettings()
+    problem = sources_problem(  # read by each server process as it starts: check them now
+        settings.collector_tokens_file,
+        settings.collector_tokens,
+        file_variable="EVENTPIPE_COLLECTOR_TOKENS_FILE",
+        inline_variable="EVENTPIPE_COLLECTOR_TOKENS",
+    )
+    if problem:
+        raise InvalidSetting(problem)
+    serve(settings)
 
 
 def register(app: typer.Typer) -> None:

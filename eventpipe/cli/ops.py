@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import unicodedata
 
 import typer
 from rich.console import Console
@@ -51,7 +52,11 @@ def lag(
         reports = measure_lag(conf, name, groups)
     for report in reports:
         table = Table(
-            "partition", "committed", "high-water", "lag", title=f"{report.group} on {name}"
+            "partition",
+            "committed",
+            "high-water",
+            "lag",
+            title=escape(visible(f"{report.group} on {name}")),  # any client names a group
         )
         for p in report.partitions:
             table.add_row(
@@ -85,7 +90,7 @@ def dlq_count(
         )
     table = Table("reason", "letters")
     for key, value in sorted(counts.items(), key=lambda kv: (kv[0] != "total", kv[0])):
-        table.add_row(key, str(value))
+        table.add_row(escape(visible(key)), str(value))
     console.print(table)
 
 
@@ -111,12 +116,12 @@ def dlq_show(
         return
     table = Table("offset", "reason", "field", "message", "source", "line")
     for letter in letters:
-        raw = letter.raw.decode(errors="replace")
+        raw = visible(letter.raw.decode(errors="replace"))
         cells = (
             f"{letter.partition}:{letter.offset}", letter.code, letter.field, letter.message,
             letter.source, raw if len(raw) <= 80 else raw[:77] + "...",
         )  # fmt: skip
-        table.add_row(*map(escape, cells))  # user data: never rich markup
+        table.add_row(*(escape(visible(cell)) for cell in cells))  # user data: never markup
     console.print(table)
 
 
@@ -171,6 +176,22 @@ def dlq_replay(
             f"left {counts['truncated']} letter(s) holding only the start of a line too large "
             "for Kafka; the whole line is in the source topic at the offset the letter names"
         )
+
+
+def visible(text: str) -> str:
+    """``text`` with its control and format characters as escapes (``\\x1b``, ``\\u202e``).
+
+    A letter holds whatever a producer sent: a terminal would act on its escape sequences
+    (clear the screen, hide text, set the clipboard) and bidirectional overrides would
+    reorder what the operator reads. rich escapes markup, not those.
+    """
+    return "".join(
+        char.encode("unicode_escape").decode() if unicodedata.category(char) in _HIDDEN else char
+        for char in text
+    )
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def interruptible() -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.console import Console
 
 from front_doors.clihelp import help_text
 
 __all__ = ["register"]
-
-console = Console(stderr=True)
 
 
 def outbox_relay(
@@ -70,17 +67,23 @@ def _run(settings: Any, *, once: bool, ensure: bool) -> int:
                 ensure_schema(conn, settings.outbox_table)
         return run_relay(settings, once=once)
     except StartupFailed as exc:
-        console.print(f"[red]{exc}[/red]")
+        _error(str(exc))
         return 2
     except psycopg.errors.UndefinedTable:
-        console.print(
-            f"[red]table {settings.outbox_table} does not exist: run with --ensure-schema, "
-            "or apply --print-schema's DDL[/red]"
+        _error(
+            f"table {settings.outbox_table} does not exist: run with --ensure-schema, "
+            "or apply --print-schema's DDL"
         )
         return 2
     except psycopg.Error as exc:  # the database failed mid-run: rows held are reclaimed later
-        console.print(f"[red]PostgreSQL failed: {exc}[/red]")
+        _error(f"PostgreSQL failed: {exc}")
         return 1
+
+
+def _error(message: str) -> None:
+    """One line, as every eventpipe command ends (psycopg's messages span lines, and rich
+    would wrap a long one at the terminal's width)."""
+    typer.echo(f"eventpipe: {' '.join(message.split())}", err=True)
 
 
 def register(app: typer.Typer) -> None:

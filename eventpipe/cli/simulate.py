@@ -163,8 +163,9 @@ def _silence_stderr() -> None:
 def _wait_for_topic(settings: SimulatorSettings, wait: float) -> None:
     try:
         wait_for_topic(settings, wait)
-    except StartupFailed as exc:
-        console.print(f"[red]{exc}[/red]")
+    except StartupFailed as exc:  # one line, as every eventpipe command ends: not wrapped
+        line = f"eventpipe: {exc}"
+        _say(lambda: console.print(line, style="red", soft_wrap=True, markup=False))
         raise typer.Exit(2) from None
 
 

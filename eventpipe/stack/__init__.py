@@ -25,6 +25,7 @@ def run_up(settings: StackSettings, console: Console) -> int:
     children: list[Child] = []
     started: list[str] = []
     try:
+        stack.check_ports()
         started = stack.services_up()
         env = stack.service_env()
         admin = AdminSettings(

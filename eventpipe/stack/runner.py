@@ -13,6 +13,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -108,6 +109,29 @@ class Stack:
         self.pids = self.home / "pids"
         self.stop = threading.Event()
 
+    def check_ports(self) -> None:
+        """Raise ``RuntimeError`` naming the first port of the stack's own servers that is
+        taken. Checked before anything starts: a server of another stack on it would answer
+        the readiness probe in place of ours (and ours would die on the taken port)."""
+        s = self.settings
+        ports = [
+            (s.stack_api_port, "the read API", "EVENTPIPE_STACK_API_PORT"),
+            (s.stack_collector_port, "the collector", "EVENTPIPE_STACK_COLLECTOR_PORT"),
+        ] + [
+            (
+                s.stack_worker_web_port + i,
+                f"worker-{i}'s /metrics",
+                "EVENTPIPE_STACK_WORKER_WEB_PORT",
+            )
+            for i in range(s.stack_workers)
+        ]
+        for port, what, variable in ports:
+            if _taken(port):
+                raise RuntimeError(
+                    f"port {port} ({what}, {variable}) is in use: is another stack running? "
+                    f"`make stop` stops it; or set {variable} to a free port"
+                )
+
     # --- backing services ---------------------------------------------------------------
 
     def _script(
@@ -125,14 +149,20 @@ class Stack:
         if not self.settings.stack_manage_services:
             return []
         before = self._script("status").stderr
+        starting = [
+            name for name in ("kafka", "clickhouse", "postgres") if f"{name}: not running" in before
+        ]
         result = self._script("up")
         for line in result.stderr.splitlines():
             self.say(line)
         if result.returncode != 0:
+            # The script stops at the first service that fails (or at Ctrl-C, which reaches
+            # it too); those it started before that are ours to stop.
+            self.services_down(starting)
+            if self.stop.is_set():
+                raise KeyboardInterrupt
             raise RuntimeError("deploy/local/services.sh up failed")
-        return [
-            name for name in ("kafka", "clickhouse", "postgres") if f"{name}: not running" in before
-        ]
+        return starting
 
     def services_down(self, names: list[str]) -> None:
         if names:
@@ -272,6 +302,18 @@ class Stack:
                 self.say(f"stopping {pid_file.stem}")
                 stop_pid(pid, self.settings.stack_stop_timeout)
             pid_file.unlink(missing_ok=True)
+
+
+def _taken(port: int) -> bool:
+    """Whether a process listens on ``port`` of 127.0.0.1 (or of every address)."""
+    with socket.socket() as probe:
+        # As the servers bind: a port whose last connections are in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _eventpipe_pid(pid_file: Path) -> int | None:

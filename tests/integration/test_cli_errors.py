@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -207,3 +208,64 @@ def test_a_server_that_does_not_answer_the_native_protocol(reply_timeout: str) -
     line = one_error_line(result)
     assert line.startswith(f"eventpipe: ClickHouse at 127.0.0.1:{port}: connected, but no"), line
     assert "native protocol" in line, line
+
+
+def test_access_logs_on_a_port_in_use(kafka_conf: dict[str, Any], topic: str) -> None:
+    # It was an OSError traceback from asyncio's create_server.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = eventpipe(
+            "access-logs", "--component", "web", "--port", str(port),
+            EVENTPIPE_KAFKA_BOOTSTRAP=kafka_conf["bootstrap.servers"], EVENTPIPE_TOPIC=topic,
+        )  # fmt: skip
+    line = one_error_line(result)
+    assert f"('127.0.0.1', {port})" in line and "address already in use" in line, line
+
+
+def test_access_logs_following_a_directory(
+    kafka_conf: dict[str, Any], topic: str, tmp_path: Path
+) -> None:
+    # It was an IsADirectoryError traceback from the follower's first open.
+    result = eventpipe(
+        "access-logs", "--component", "web", "--follow", str(tmp_path),
+        EVENTPIPE_KAFKA_BOOTSTRAP=kafka_conf["bootstrap.servers"], EVENTPIPE_TOPIC=topic,
+    )  # fmt: skip
+    line = one_error_line(result)
+    assert "Is a directory" in line and str(tmp_path) in line, line
+
+
+def test_outbox_relay_without_postgres_is_one_line() -> None:
+    # psycopg's message spans lines (a hint after a newline), and rich wrapped it at 80
+    # columns: three lines, none of them starting with "eventpipe: ".
+    result = eventpipe(
+        "outbox-relay", "--once", "--ensure-schema",
+        EVENTPIPE_POSTGRES_DSN="postgresql://nobody:hunter2@127.0.0.1:1/eventpipe",
+        EVENTPIPE_OUTBOX_STARTUP_TIMEOUT="2",
+        COLUMNS="80",
+    )  # fmt: skip
+    assert result.returncode == 2
+    line = one_error_line(result)
+    assert line.startswith("eventpipe: PostgreSQL not reachable: "), line
+    assert "hunter2" not in result.stderr
+
+
+def test_simulate_without_kafka_or_its_topic_is_one_line(kafka_conf: dict[str, Any]) -> None:
+    # rich wrapped the message at the terminal's width, without the "eventpipe: " of the
+    # other commands, and Kafka's error was its repr: KafkaError{code=_TRANSPORT,...}.
+    unreachable = eventpipe(
+        "simulate", "--wait", "1", "--count", "1", EVENTPIPE_KAFKA_BOOTSTRAP=CLOSED, COLUMNS="80"
+    )
+    line = one_error_line(unreachable)
+    assert line.startswith(f"eventpipe: Kafka at {CLOSED} not reachable: "), line
+    assert "KafkaError{" not in line, line
+    missing = unique("a_topic_name_long_enough_to_be_wrapped")
+    absent = eventpipe(
+        "simulate", "--wait", "1", "--count", "1",
+        EVENTPIPE_KAFKA_BOOTSTRAP=kafka_conf["bootstrap.servers"], EVENTPIPE_TOPIC=missing,
+        COLUMNS="80",
+    )  # fmt: skip
+    line = one_error_line(absent)
+    assert line == f"eventpipe: topic {missing} does not exist (run `eventpipe topics create`)"
+    assert absent.returncode == 2

@@ -446,3 +446,27 @@ def test_the_cli_refuses_a_replay_of_the_other_kind_in_one_line(
         f"eventpipe: a replay of every letter is running on {dlq_topic(topic)} "
         "(consumer group eventpipe-dlq-replay); run this one when it has finished"
     ), stderr
+
+
+def test_dlq_show_never_sends_a_letters_control_characters_to_the_terminal(
+    kafka_conf: dict[str, Any], topic: str
+) -> None:
+    # A dead letter is whatever a producer (or a TCP client of the access-log receiver)
+    # sent: its escape sequences went to the operator's terminal as they were — rich escapes
+    # markup, not ESC — free to clear the screen, hide text or set the clipboard (OSC 52).
+    raw = b'{"component":"x","message":"\x1b]52;c;cm0gLXJmIH4K\x1b\\\x1b[2J\x1b[8mhidden"}'
+    sender = KafkaDeadLetters(kafka_conf, dlq_topic(topic))
+    sender.publish(letters(topic, [(raw, "invalid_field", "data.\x1b[31mred")]))
+    sender.close()
+    env = {
+        **os.environ,
+        "EVENTPIPE_KAFKA_BOOTSTRAP": kafka_conf["bootstrap.servers"],
+        "EVENTPIPE_TOPIC": topic,
+        "COLUMNS": "400",
+    }
+    shown = subprocess.run(
+        [sys.executable, "-m", "eventpipe", "dlq", "show"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert "\x1b" not in shown.stdout, repr(shown.stdout)
+    assert "\\x1b]52;c;cm0gLXJmIH4K" in shown.stdout and "data.\\x1b[31mred" in shown.stdout

@@ -54,6 +54,10 @@ def run(
         # access-logs printed the field (kafka_bootstrap: ...), not the variable
         ("EVENTPIPE_KAFKA_BOOTSTRAP", "a b", ["access-logs", "--component", "web"]),
         ("EVENTPIPE_ACCESS_PORT", "70000", ["access-logs", "--component", "web"]),
+        # a JSON setting that is not JSON was a SettingsError traceback, whatever the command
+        ("EVENTPIPE_API_CLICKHOUSE_SETTINGS", "{max_threads: 2}", ["api"]),
+        ("EVENTPIPE_PRODUCER_LIBRDKAFKA", '{"sasl.password": "hunter2"', ["simulate"]),
+        ("EVENTPIPE_PRODUCER_LIBRDKAFKA", "acks=all", ["collector"]),
     ],
 )
 def test_a_wrong_setting_is_one_line_naming_the_variable(
@@ -69,6 +73,7 @@ def test_a_wrong_setting_is_one_line_naming_the_variable(
     assert "Traceback" not in err
     assert err.startswith(f"eventpipe: invalid setting {variable}: "), err
     assert len(err.strip().splitlines()) == 1
+    assert "hunter2" not in err
 
 
 @pytest.mark.parametrize(
@@ -227,3 +232,55 @@ def test_every_float_knob_of_every_service_is_finite(monkeypatch: pytest.MonkeyP
         with pytest.raises(ValidationError, match="finite number"):
             cls()
         monkeypatch.delenv(f"EVENTPIPE_{name.upper()}")
+
+
+@pytest.mark.parametrize(
+    ("command", "variable", "value", "expected"),
+    [
+        (["api"], "EVENTPIPE_API_TOKENS_FILE", "/nonexistent/tokens", "cannot read"),
+        (["api"], "EVENTPIPE_API_TOKENS", "no-scope", "entry 1: expected TOKEN="),
+        (["api"], "EVENTPIPE_API_TOKENS_FILE", "{bad_file}", "entry 2: not component names"),
+        (["collector"], "EVENTPIPE_COLLECTOR_TOKENS_FILE", "/nonexistent/tokens", "cannot read"),
+        (["collector"], "EVENTPIPE_COLLECTOR_TOKENS", "t=Bad Name", "not component names"),
+    ],
+)
+def test_unusable_tokens_are_refused_before_serving(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: list[str],
+    variable: str,
+    value: str,
+    expected: str,
+) -> None:
+    # The server started anyway (the API after waiting for ClickHouse), then its lifespan
+    # failed reading the tokens: a FileNotFoundError/ValueError traceback in a JSON log
+    # line, exit status 3.
+    import front_doors.collector.server
+    import query_api.server
+
+    bad_file = tmp_path / "tokens"
+    bad_file.write_text("ok=payments\nsecret-token=Payments!\n")
+    monkeypatch.setattr(query_api.server, "serve", lambda *a, **k: pytest.fail("served"))
+    monkeypatch.setattr(
+        front_doors.collector.server, "serve", lambda *a, **k: pytest.fail("served")
+    )
+    monkeypatch.setenv(variable, value.format(bad_file=bad_file))
+    code, err = run(monkeypatch, capsys, *command)
+    assert code == EXIT_SETTINGS
+    assert err.startswith(f"eventpipe: invalid setting {variable}: "), err
+    assert expected in err and len(err.strip().splitlines()) == 1, err
+    assert "secret-token" not in err
+
+
+def test_an_unknown_benchmark_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It was a KeyError traceback from bench.harness.
+    import eventpipe.cli.bench
+
+    monkeypatch.setattr(eventpipe.cli.bench, "run_benchmarks", lambda *a, **k: pytest.fail("ran"))
+    code, err = run(monkeypatch, capsys, "bench", "--name", "ingest_e2e_2w", "--name", "nosuch")
+    assert code == EXIT_SETTINGS
+    assert err.startswith("eventpipe: unknown benchmark nosuch; known: "), err
+    assert "ingest_e2e_2w" in err and len(err.strip().splitlines()) == 1, err

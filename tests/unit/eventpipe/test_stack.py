@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
+from rich.console import Console
 
+from eventpipe.stack import run_up, runner
 from eventpipe.stack.runner import Stack
 from eventpipe.stack.settings import StackSettings
 from eventpipe.tokens import TokenTable
+from tests.support.private_clickhouse import free_port
 
 
 def test_demo_tokens_are_secret_to_their_owner(tmp_path: Path) -> None:
@@ -100,3 +106,40 @@ def _wait_for_exec(pid: int) -> None:
         if Path(f"/proc/{pid}/cmdline").read_bytes():
             return
         time.sleep(0.05)
+
+
+def test_services_started_before_a_failed_start_are_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # deploy/local/services.sh up starts kafka, clickhouse, postgres in turn and stops at
+    # the first failure (or at Ctrl-C, which reaches it too): what it had started kept
+    # running after `make run` had ended, though "Ctrl-C stops everything it started".
+    calls = tmp_path / "calls"
+    script = tmp_path / "services.sh"
+    script.write_text(
+        "case $1 in\n"
+        "  status) echo 'kafka: not running' >&2; echo 'clickhouse: not running' >&2;"
+        " echo 'postgres: running (pid 1)' >&2; exit 1 ;;\n"
+        "  up) echo 'kafka: started' >&2; echo 'clickhouse: did not start' >&2; exit 1 ;;\n"
+        f'  down) echo "down $EVENTPIPE_SERVICES" >> {calls}; echo "kafka: stopped" >&2 ;;\n'
+        "  *) exit 64 ;;\n"
+        "esac\n"
+    )
+    monkeypatch.setattr(runner, "SERVICES", script)
+    settings = StackSettings(
+        state_dir=tmp_path,
+        stack_api_port=free_port(),
+        stack_collector_port=free_port(),
+        stack_worker_web_port=free_port(),
+        stack_workers=1,
+    )
+    out = io.StringIO()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = run_up(settings, Console(file=out, width=300))
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert code == 1
+    assert "services.sh up failed" in out.getvalue()
+    assert calls.read_text() == "down kafka clickhouse\n", out.getvalue()  # not postgres
