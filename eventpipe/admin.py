@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from eventpipe.kafka import TopicSpec, ensure_topics
+from eventpipe.kafka import TopicSpec, describe_topics, ensure_topics
 from eventpipe.settings import AdminSettings
 from events.topics import dlq_topic
 from storage.client import connect, wait_until_ready
@@ -14,7 +14,13 @@ from storage.migrations import Migration, MigrationOptions, migrate
 from storage.retention import RetentionReport
 from storage.rollup import RefreshReport, refresh
 
-__all__ = ["apply_migrations", "create_pipeline_topics", "pipeline_topics", "refresh_rollups"]
+__all__ = [
+    "apply_migrations",
+    "create_pipeline_topics",
+    "partitions_note",
+    "pipeline_topics",
+    "refresh_rollups",
+]
 
 _HOUR_MS = 3_600_000
 
@@ -41,6 +47,24 @@ def create_pipeline_topics(settings: AdminSettings) -> list[str]:
     """Create the ingest and dead-letter topics when missing; return those created."""
     return ensure_topics(
         settings.librdkafka_security(), pipeline_topics(settings), timeout=settings.startup_timeout
+    )
+
+
+def partitions_note(settings: AdminSettings) -> str | None:
+    """A line for the operator when the ingest topic has another partition count than
+    ``EVENTPIPE_TOPIC_PARTITIONS`` (which applies only when the topic is created): workers
+    past the partition count stay idle, whatever the setting says."""
+    conf = settings.librdkafka_security()
+    found = describe_topics(conf, [settings.topic], timeout=settings.startup_timeout)
+    if not found or found[0].partitions == settings.topic_partitions:
+        return None
+    have, wanted = found[0].partitions, settings.topic_partitions
+    return (
+        f"{settings.topic} has {have} partitions, not EVENTPIPE_TOPIC_PARTITIONS={wanted}: "
+        f"the setting applies when the topic is created, and more than {have} workers "
+        f"leave some idle. To add partitions: kafka-topics.sh --alter --topic "
+        f"{settings.topic} --partitions {wanted} (a component's later events may then go "
+        "to another partition, ahead of its earlier ones)"
     )
 
 

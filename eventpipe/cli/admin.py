@@ -10,7 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from eventpipe.admin import apply_migrations, create_pipeline_topics, refresh_rollups
+from eventpipe.admin import (
+    apply_migrations,
+    create_pipeline_topics,
+    partitions_note,
+    refresh_rollups,
+)
 from eventpipe.kafka import describe_topics
 from eventpipe.logs import configure
 from eventpipe.settings import AdminSettings
@@ -64,7 +69,10 @@ def topics_create() -> None:
     interruptible()  # idempotent: ending it anywhere is safe, and the next run completes it
     with naming_the_service(kafka=settings):
         created = create_pipeline_topics(settings)
+        note = partitions_note(settings)
     console.print(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
+    if note is not None:
+        console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
 
 
 @topics.command("describe")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.markup import escape
 
-from eventpipe.admin import apply_migrations, create_pipeline_topics
+from eventpipe.admin import apply_migrations, create_pipeline_topics, partitions_note
 from eventpipe.settings import AdminSettings
 from eventpipe.stack.runner import Child, Stack
 from eventpipe.stack.settings import StackSettings
@@ -37,6 +37,9 @@ def run_up(settings: StackSettings, console: Console) -> int:
         version, applied = apply_migrations(admin, on_retention=retention.append)
         migrated = ", ".join(map(str, applied)) or "none (up to date)"
         console.print(f"topics created: {created}; ClickHouse {version}, migrations: {migrated}")
+        note = partitions_note(admin)
+        if note is not None:
+            console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         for report in retention:
             console.print(escape(retention_line(report, version)), highlight=False)
         tokens = stack.tokens()

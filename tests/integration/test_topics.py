@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from eventpipe.admin import create_pipeline_topics
 from eventpipe.kafka import TopicSpec, describe_topics, ensure_topics
 from eventpipe.settings import AdminSettings
 from events.topics import dlq_topic
 from tests.support.kafka import delete_topics
 from tests.support.names import unique
-from tests.support.services import Endpoints
+from tests.support.services import ROOT, Endpoints
 
 
 def test_pipeline_topics_are_created_once(endpoints: Endpoints) -> None:
@@ -38,3 +42,33 @@ def test_existing_topic_is_left_alone(endpoints: Endpoints) -> None:
         assert describe_topics(conf, [name])[0].partitions == 2
     finally:
         delete_topics(conf, [name])
+
+
+def test_topics_create_says_when_the_topic_has_other_partitions_than_set(
+    endpoints: Endpoints,
+) -> None:
+    # EVENTPIPE_TOPIC_PARTITIONS applies only when the topic is created: raised later (to
+    # run more workers), it was ignored in silence ("nothing (all exist)").
+    conf = {"bootstrap.servers": endpoints.kafka_bootstrap}
+    name = unique("ept")
+    env = {
+        **os.environ,
+        "EVENTPIPE_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+        "EVENTPIPE_TOPIC": name,
+        "EVENTPIPE_TOPIC_PARTITIONS": "6",
+    }
+    command = [sys.executable, "-m", "eventpipe", "topics", "create"]
+    try:
+        first = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+        assert first.returncode == 0 and "note:" not in first.stderr, first.stderr
+        again = subprocess.run(
+            command, env=env | {"EVENTPIPE_TOPIC_PARTITIONS": "24"}, cwd=ROOT,
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        note = again.stderr.splitlines()[-1]
+        assert note.startswith(f"note: {name} has 6 partitions, not EVENTPIPE_TOPIC_PARTITIONS=24")
+        assert f"--topic {name} --partitions 24" in note
+        assert describe_topics(conf, [name])[0].partitions == 6  # told, not changed
+    finally:
+        delete_topics(conf, [name, dlq_topic(name)])
