@@ -159,15 +159,15 @@ class TokenTable:
         return found.components
 
 
-def sources_problem(
-    file: Path | None, inline: SecretStr | None, *, file_variable: str, inline_variable: str
-) -> str | None:
-    """Why the token file or the inline tokens cannot be loaded, starting with the variable
-    that names them (never a token), or ``None`` when both load. Blocking (reads a file).
+def sources_problem(file: Path | None, inline: SecretStr | None, *, variable: str) -> str | None:
+    """Why the token file (``<variable>_FILE``) or the inline tokens (``variable``) cannot
+    be loaded, starting with the variable that names them (never a token), or ``None`` when
+    both load. Blocking (reads a file).
 
     For entry points to check before they serve: a server reads its tokens as it starts,
     where a failure is a traceback in its logs after the other start-up waits.
     """
+    file_variable, inline_variable = f"{variable}_FILE", variable
     if file is not None:
         try:
             parse_entries(file.read_text(encoding="utf-8").splitlines(), str(file))

@@ -26,10 +26,7 @@ def api(
     # Each server process reads the tokens as it starts: checked here, a bad file is one
     # line now, not a traceback after the wait for ClickHouse.
     problem = sources_problem(
-        settings.api_tokens_file,
-        settings.api_tokens,
-        file_variable="EVENTPIPE_API_TOKENS_FILE",
-        inline_variable="EVENTPIPE_API_TOKENS",
+        settings.api_tokens_file, settings.api_tokens, variable="EVENTPIPE_API_TOKENS"
     )
     if problem:
         raise InvalidSetting(problem)

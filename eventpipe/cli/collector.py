@@ -42,12 +42,11 @@ def collector(
     # made by a factory in each process), so options travel there, not as arguments.
     os.environ.update({name: str(value) for name, value in given.items() if value is not None})
     settings = CollectorSettings()
-    problem = sources_problem(  # read by each server process as it starts: check them now
+    problem = sources_problem(
         settings.collector_tokens_file,
         settings.collector_tokens,
-        file_variable="EVENTPIPE_COLLECTOR_TOKENS_FILE",
-        inline_variable="EVENTPIPE_COLLECTOR_TOKENS",
-    )
+        variable="EVENTPIPE_COLLECTOR_TOKENS",
+    )  # read by each server process as it starts: check them now
     if problem:
         raise InvalidSetting(problem)
     serve(settings)
