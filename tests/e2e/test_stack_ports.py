@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import io
-import signal
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,15 +10,15 @@ from pathlib import Path
 
 import pytest
 from clickhouse_driver import Client
-from rich.console import Console
 
-from eventpipe.stack import StackSettings, run_up
+from eventpipe.stack import StackSettings
 from eventpipe.stack.runner import Stack
 from events.topics import dlq_topic
 from tests.support.kafka import delete_topics
 from tests.support.names import unique
 from tests.support.private_clickhouse import free_port
 from tests.support.services import Endpoints
+from tests.support.stack import run_stack
 
 
 class _Ok(BaseHTTPRequestHandler):
@@ -75,18 +73,13 @@ def test_a_busy_port_is_named_before_anything_starts(
         stack_simulate_rate=0,
         stack_ready_timeout=300,
     )
-    out = io.StringIO()
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        code = run_up(settings, Console(file=out, width=300))
+        code, text = run_stack(settings)
     finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
         delete_topics({"bootstrap.servers": endpoints.kafka_bootstrap}, [topic, dlq_topic(topic)])
         client = Client.from_url(endpoints.clickhouse_url)
         client.execute(f"DROP DATABASE IF EXISTS `{database}`")
         client.disconnect()
-    text = out.getvalue()
     assert code == 1, text
     assert "eventpipe is running" not in text, text
     assert f"port {other_server} " in text and "EVENTPIPE_STACK_API_PORT" in text, text

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import os
-import signal
 import stat
 import subprocess
 import sys
@@ -13,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from rich.console import Console
 
-from eventpipe.stack import run_up, runner
+from eventpipe.stack import runner
 from eventpipe.stack.runner import Stack
 from eventpipe.stack.settings import StackSettings
 from eventpipe.tokens import TokenTable
 from tests.support.private_clickhouse import free_port
+from tests.support.stack import run_stack
 
 
 def test_demo_tokens_are_secret_to_their_owner(tmp_path: Path) -> None:
@@ -133,13 +131,7 @@ def test_services_started_before_a_failed_start_are_stopped(
         stack_worker_web_port=free_port(),
         stack_workers=1,
     )
-    out = io.StringIO()
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        code = run_up(settings, Console(file=out, width=300))
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+    code, text = run_stack(settings)
     assert code == 1
-    assert "services.sh up failed" in out.getvalue()
-    assert calls.read_text() == "down kafka clickhouse\n", out.getvalue()  # not postgres
+    assert "services.sh up failed" in text
+    assert calls.read_text() == "down kafka clickhouse\n", text  # not postgres

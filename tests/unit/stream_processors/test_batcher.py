@@ -45,9 +45,10 @@ def rig(
     max_rows: int = 100,
     max_seconds: float = 60.0,
     ratio: float = 1.0,
+    sink: MemorySink | None = None,
 ) -> Rig:
     sink, dead, offsets, metrics = (
-        MemorySink(),
+        sink or MemorySink(),
         MemoryDeadLetters(),
         MemoryOffsets(),
         WorkerMetrics(),
@@ -234,16 +235,8 @@ class GatedSink(MemorySink):
 
 async def test_next_batch_is_gathered_while_one_is_in_flight(executor: ThreadPoolExecutor) -> None:
     sink = GatedSink()
-    metrics, dead, offsets = WorkerMetrics(), MemoryDeadLetters(), MemoryOffsets()
-    writer = BatchWriter(
-        sink=sink, dead_letters=dead, offsets=offsets, metrics=metrics,
-        backoff=Backoff(0.001, 0.005), group="g", executor=executor,
-    )  # fmt: skip
-    batcher = Batcher(
-        writer, InvalidRatioGuard(1.0, 100), metrics,
-        max_rows=2, max_seconds=60, on_fatal=lambda _e: None,
-    )  # fmt: skip
-    stream = FakeStream()
+    r = rig(executor, max_rows=2, sink=sink)
+    batcher, stream = r.batcher, r.stream
     first = events("t", 0, [line(), line()])
     await batcher.add(stream, first)  # launches batch 1, which blocks in the sink
     await asyncio.get_running_loop().run_in_executor(None, sink.entered.wait, 5)
@@ -265,16 +258,8 @@ async def test_a_partition_revoked_while_add_waits_for_the_write_in_flight(
     # forgot the partition's mark under it, and the rest of the take crashed the agent
     # (KeyError) — a crash Faust redelivered into at every restart.
     sink = GatedSink()
-    metrics, dead, offsets = WorkerMetrics(), MemoryDeadLetters(), MemoryOffsets()
-    writer = BatchWriter(
-        sink=sink, dead_letters=dead, offsets=offsets, metrics=metrics,
-        backoff=Backoff(0.001, 0.005), group="g", executor=executor,
-    )  # fmt: skip
-    batcher = Batcher(
-        writer, InvalidRatioGuard(1.0, 100), metrics,
-        max_rows=1, max_seconds=60, on_fatal=lambda _e: None,
-    )  # fmt: skip
-    stream = FakeStream()
+    r = rig(executor, max_rows=1, sink=sink)
+    batcher, stream = r.batcher, r.stream
     first = events("t", 0, [line()])
     await batcher.add(stream, first)  # batch 1 is in flight, blocked in the sink
     await asyncio.get_running_loop().run_in_executor(None, sink.entered.wait, 5)
