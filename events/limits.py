@@ -8,7 +8,7 @@ limit                     value      why
 ========================  =========  ===================================================
 ``MAX_EVENT_BYTES``       131,072    one JSON line; bigger payloads belong in blob storage
 ``MAX_MESSAGE_CHARS``     32,768     a message is text for humans; stack traces go in data
-``MAX_SHORT_CHARS``       256        user, environment, trace_id, http.method/ip
+``MAX_SHORT_CHARS``       256        user, environment, trace_id, http.ip (http.method: 16 letters)
 ``MAX_TEXT_CHARS``        4,096      function, reason, http.path, http.user_agent
 ``MAX_RECORD_BYTES``      1,000,000  a whole record (all its lines), under the broker limit
 ``MAX_RECORD_EVENTS``     1,000      lines per record
