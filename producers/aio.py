@@ -7,7 +7,8 @@ id once Kafka has *acknowledged* the record holding the event, or raises
 :class:`~producers.EventProducer`'s (:class:`~producers.room.RoomWait`), but with
 ``asyncio.sleep``, never by blocking the loop. Delivery reports arrive on the producer's
 poll thread (``on_failure`` runs there) and are handed to the loop with
-``call_soon_threadsafe``. Use one instance from one event loop.
+``call_soon_threadsafe``, each to its own loop. Use one instance from one event loop at a
+time (one kept across ``asyncio.run()`` calls is fine).
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ class EventProducer(EventHelpers[str]):
 
     def flush(self, timeout: float | None = None) -> None:
         """Send every event accepted so far and wait until each is delivered or reported
-        failed (events other threads accept meanwhile do not make it time out).
+        failed (events other threads accept meanwhile neither hold it up nor make it time out).
 
         Blocks up to ``timeout`` seconds (default: the delivery timeout plus 5 s, by which
         librdkafka has settled every record). Raises :class:`FlushTimeout` when events are
@@ -272,16 +272,23 @@ class EventProducer(EventHelpers[str]):
             return
         limit = self._flush_timeout if timeout is None else timeout
         room = RoomWait(limit).started()
-        self._offer_within(
-            self._packer.ship_all, room, lambda _: FlushTimeout(self.stats().pending, limit)
+        mine = self._offer_within(
+            partial(self._packer.ship_all_then, self._tracker.mark),
+            room,
+            lambda _: FlushTimeout(self.stats().pending, limit),
         )
-        # Every event accepted before this call is in Kafka's queue now; none left there
-        # means each is settled. Not stats().pending: it counts events other threads have
-        # accepted since, which this call does not wait for.
-        left = self._kafka.flush(room.left())
-        self._tracker.report_refused()
-        if left:
-            raise FlushTimeout(self.stats().pending, limit)
+        # Every event accepted before this call is in a record of `mine` now. Wait for those
+        # records, not for Kafka's queue to empty (librdkafka's flush): records other threads
+        # ship meanwhile would keep it from emptying under a steady load.
+        while True:
+            self._tracker.report_refused()
+            if self._tracker.settled(mine):
+                return
+            left = room.left()
+            if left <= 0:
+                raise FlushTimeout(self.stats().pending, limit)
+            # Serve the reports that are due here too, as librdkafka's flush does.
+            self._after_poll(self._kafka.poll(min(left, _SLICE)))
 
     def close(self, timeout: float | None = None, *, give_up: bool = False) -> None:
         """Stop accepting events, then deliver everything accepted as :meth:`flush` does.

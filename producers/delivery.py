@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Protocol
 from producers.errors import DeliveryFailed
 from producers.kafka import DeliveryCallback
 
-__all__ = ["DeliveryFailure", "DeliveryTracker", "ProducerStats", "Waiter"]
+__all__ = ["DeliveryFailure", "DeliveryTracker", "Generation", "ProducerStats", "Waiter"]
 
 _log = logging.getLogger("producers.delivery")
 
@@ -57,6 +57,18 @@ class ProducerStats(NamedTuple):
     records: int  #: records handed to Kafka
 
 
+class Generation:
+    """The records shipped between two marks (``flush`` calls), and how many have settled;
+    ``earlier`` is the generation before, until it and all before it have settled."""
+
+    __slots__ = ("earlier", "settled", "shipped")
+
+    def __init__(self, earlier: Generation | None) -> None:
+        self.earlier = earlier
+        self.shipped = 0
+        self.settled = 0
+
+
 class DeliveryTracker:
     """Counts events handed to Kafka and their outcome. Thread-safe where documented."""
 
@@ -68,19 +80,43 @@ class DeliveryTracker:
         self.records = 0
         self.delivered = 0
         self.failed = 0
-        self._single = partial(self._done, 1, None)
-        self._refused: deque[tuple[int, list[Waiter] | None, DeliveryFailure]] = deque()
+        #: The records shipped since the last :meth:`mark`; written under the packer's lock.
+        self._generation = Generation(None)
+        self._single = partial(self._done, self._generation, 1, None)
+        self._refused: deque[tuple[int, list[Waiter] | None, DeliveryFailure, Generation]] = deque()
 
     def callback(self, events: int, waiters: list[Waiter] | None) -> DeliveryCallback:
-        """The delivery callback of one record (pure; allocation-free for single events)."""
+        """The delivery callback of one record (pure; allocation-free for single events).
+        Call with the packer's lock held, as :meth:`shipped` after it."""
         if events == 1 and waiters is None:
             return self._single
-        return partial(self._done, events, waiters)
+        return partial(self._done, self._generation, events, waiters)
 
     def shipped(self, events: int) -> None:
         """A record was handed to Kafka. Call with the packer's lock held."""
         self.sent += events
         self.records += 1
+        self._generation.shipped += 1
+
+    def mark(self) -> Generation:
+        """The records shipped so far, as one :class:`Generation` to wait for
+        (:meth:`settled`); later ones belong to the next. Call with the packer's lock held."""
+        current = self._generation
+        self._generation = Generation(current)
+        self._single = partial(self._done, self._generation, 1, None)
+        return current
+
+    @staticmethod
+    def settled(generation: Generation) -> bool:
+        """Whether every record of ``generation`` and of those before it was delivered or
+        reported failed (records shipped after the mark do not count)."""
+        older: Generation | None = generation
+        while older is not None:
+            if older.settled < older.shipped:
+                return False
+            older = older.earlier
+        generation.earlier = None  # all settled: forget them
+        return True
 
     def refused(
         self, events: int, waiters: list[Waiter] | None, component: str, record: bytes, error: Any
@@ -90,18 +126,19 @@ class DeliveryTracker:
         Called with the packer's lock held, which user callbacks must never run under (one
         that emits again would deadlock), hence the deferral. Counts it as shipped.
         """
+        generation = self._generation
         self.shipped(events)
         failure = DeliveryFailure(component, events, str(error), _retriable(error), record)
-        self._refused.append((events, waiters, failure))
+        self._refused.append((events, waiters, failure, generation))
 
     def report_refused(self) -> None:
         """Report the refused records; called by the poll thread and by flush()."""
         while self._refused:
             try:
-                events, waiters, failure = self._refused.popleft()
+                events, waiters, failure, generation = self._refused.popleft()
             except IndexError:  # another thread took the last one
                 return
-            self._failed(events, waiters, failure)
+            self._failed(generation, events, waiters, failure)
 
     def stats(self, buffered: int) -> ProducerStats:
         delivered, failed, sent = self.delivered, self.failed, self.sent
@@ -113,21 +150,36 @@ class DeliveryTracker:
             records=self.records,
         )
 
-    def _done(self, events: int, waiters: list[Waiter] | None, error: Any, message: Any) -> None:
+    def _done(
+        self,
+        generation: Generation,
+        events: int,
+        waiters: list[Waiter] | None,
+        error: Any,
+        message: Any,
+    ) -> None:
         if error is None:
             with self._lock:
                 self.delivered += events
+                generation.settled += 1
             if waiters:
                 _settle(waiters, None)
             return
         component = _text(message.key())
         record = message.value() or b""
         failure = DeliveryFailure(component, events, str(error), _retriable(error), record)
-        self._failed(events, waiters, failure)
+        self._failed(generation, events, waiters, failure)
 
-    def _failed(self, events: int, waiters: list[Waiter] | None, failure: DeliveryFailure) -> None:
+    def _failed(
+        self,
+        generation: Generation,
+        events: int,
+        waiters: list[Waiter] | None,
+        failure: DeliveryFailure,
+    ) -> None:
         with self._lock:
             self.failed += events
+            generation.settled += 1
         _log.error(
             "kafka delivery failed: %d event(s) of %s: %s",
             events,
@@ -155,8 +207,23 @@ def _text(key: bytes | str | None) -> str:
 
 
 def _settle(waiters: list[Waiter], failure: DeliveryFailure | None) -> None:
-    # Runs in a poll thread: futures belong to their event loop, so hand them over.
+    # Runs in a poll thread: futures belong to their event loop, so hand them over, each
+    # to its own. A record may hold waiters of two loops: one cancelled as its loop closed
+    # (asyncio.run returned) and the next loop's, which must not be handed to the closed one.
     loop = waiters[0].get_loop()
+    if len(waiters) > 1 and any(waiter.get_loop() is not loop for waiter in waiters):
+        by_loop: dict[asyncio.AbstractEventLoop, list[Waiter]] = {}
+        for waiter in waiters:
+            by_loop.setdefault(waiter.get_loop(), []).append(waiter)
+        for loop, theirs in by_loop.items():
+            _hand_over(loop, theirs, failure)
+        return
+    _hand_over(loop, waiters, failure)
+
+
+def _hand_over(
+    loop: asyncio.AbstractEventLoop, waiters: list[Waiter], failure: DeliveryFailure | None
+) -> None:
     with contextlib.suppress(RuntimeError):  # a closed loop: nobody is awaiting any more
         loop.call_soon_threadsafe(_resolve, waiters, failure)
 

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 from time import monotonic
-from typing import Any
+from typing import Any, TypeVar
 
 from events.limits import MAX_EVENT_BYTES
 from events.wire import ENCODE_ERRORS, WireEvent, encode_wire_lines
@@ -25,6 +25,8 @@ from producers.errors import ProducerError
 from producers.lines import LineWriter
 
 __all__ = ["Batch", "RecordPacker", "Ship"]
+
+_T = TypeVar("_T")
 
 #: ``ship(component, value, events, waiters)``: hand one record to Kafka, called with the
 #: packer's lock held. Raises ``BufferError`` when there is no room.
@@ -331,6 +333,14 @@ class RecordPacker:
         with self._lock:
             for component, record in list(self._open.items()):
                 self._ship_record(component, record)
+
+    def ship_all_then(self, then: Callable[[], _T]) -> _T:
+        """:meth:`ship_all`, then ``then()`` with the lock still held: nothing is accepted
+        or shipped in between (``flush`` marks what it waits for)."""
+        with self._lock:
+            for component, record in list(self._open.items()):
+                self._ship_record(component, record)
+            return then()
 
     def drop_all(self, report: Ship) -> None:
         """Hand every open record to ``report`` (as to ``ship``) instead of shipping it,

@@ -167,3 +167,31 @@ async def test_emit_each_accepts_a_components_events_in_order_when_the_queue_is_
         )
     assert [type(r).__name__ for r in results] == ["QueueFull", "str", "QueueFull"]
     assert [e.message for e in delivered(kafka)] == ["b0"]
+
+
+def test_an_awaiter_whose_loop_closed_does_not_strand_the_next_loops_awaiters(
+    kafka: MemoryKafka,
+) -> None:
+    # A producer kept across asyncio.run() calls (a script, a test suite): an await that
+    # was cancelled as its loop closed left its waiter in the component's open record, and
+    # the next loop's awaiters of that record were handed to the closed loop with it: their
+    # await never returned.
+    producer = AsyncEventProducer(settings(producer_linger_ms=60_000), kafka=kafka)
+
+    async def abandoned() -> None:
+        first = asyncio.ensure_future(producer.log("c", "first"))
+        await asyncio.sleep(0)  # accepted; asyncio.run cancels the await and closes the loop
+        assert not first.done()
+
+    async def awaited() -> str:
+        second = asyncio.ensure_future(producer.log("c", "second"))
+        await asyncio.sleep(0)  # accepted into the same open record
+        await asyncio.to_thread(producer.sync.flush, 5)
+        return await asyncio.wait_for(second, 10)
+
+    try:
+        asyncio.run(abandoned())
+        event_id = asyncio.run(awaited())
+    finally:
+        producer.sync.close(5)
+    assert [str(e.event_id) for e in delivered(kafka)][1:] == [event_id]

@@ -412,6 +412,35 @@ def test_flush_does_not_time_out_on_events_accepted_after_it_was_called(
     assert [e.message for e in delivered(kafka)] == ["before"]
 
 
+class _SteadyLoad(MemoryKafka):
+    """A broker under a steady load from other threads of the application: at every moment
+    one of their records is in flight, so Kafka's queue is never empty — and ``flush``
+    waits, as librdkafka's does, for an empty queue."""
+
+    others_in_flight = 0
+
+    def __len__(self) -> int:
+        return super().__len__() + self.others_in_flight
+
+
+def test_flush_under_a_steady_load_from_other_threads_returns_once_its_events_settle(
+    make_producer: Factory,
+) -> None:
+    # flush() waited for Kafka's whole queue to empty, which a steady stream of records
+    # from other threads never lets happen: it held its caller for the whole timeout (by
+    # default the delivery timeout plus 5 s) and then raised FlushTimeout, although the
+    # events accepted before it had long been delivered.
+    kafka = _SteadyLoad()
+    producer = make_producer(kafka=kafka)
+    producer.log("c", "before")
+    kafka.others_in_flight = 1
+    try:
+        producer.flush(timeout=20)
+    finally:
+        kafka.others_in_flight = 0
+    assert [e.message for e in delivered(kafka)] == ["before"]
+
+
 def test_emit_many_within_a_room_wait_of_its_own_stops_when_told(make_producer: Factory) -> None:
     # One bound shared by calls, ended early by its stop condition (a shutdown flag).
     kafka = MemoryKafka(capacity=2)
