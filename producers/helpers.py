@@ -64,7 +64,9 @@ class EventHelpers(Generic[R]):
 
 
 class BoundEmitter(Generic[R]):
-    """The helpers of one component; explicit keyword fields override the defaults."""
+    """The helpers of one component; explicit keyword fields override the defaults. A bound
+    ``severity`` is the default of :meth:`log` and :meth:`event` (:meth:`error` stays
+    ``ERROR`` unless given one)."""
 
     def __init__(
         self, emit: Callable[[EventInput], R], component: str, defaults: dict[str, Any]
@@ -77,7 +79,8 @@ class BoundEmitter(Generic[R]):
         """Emit a whole event given as a mapping; component and defaults fill the gaps."""
         return self._emit({**self.defaults, "component": self.component, **event})
 
-    def log(self, message: str, severity: str = "INFO", **fields: Any) -> R:
+    def log(self, message: str, severity: str | None = None, **fields: Any) -> R:
+        severity = self._severity(severity)
         return self._emit(log_event(self.component, message, severity, self._with(fields)))
 
     def error(
@@ -90,7 +93,8 @@ class BoundEmitter(Generic[R]):
         fields = self._with(fields)
         return self._emit(error_event(self.component, message, severity, exc, fields))
 
-    def event(self, message: str, severity: str = "INFO", **fields: Any) -> R:
+    def event(self, message: str, severity: str | None = None, **fields: Any) -> R:
+        severity = self._severity(severity)
         return self._emit(business_event(self.component, message, severity, self._with(fields)))
 
     def access(
@@ -102,6 +106,10 @@ class BoundEmitter(Generic[R]):
     def bind(self, **defaults: Any) -> BoundEmitter[R]:
         """A further bound emitter with more defaults."""
         return BoundEmitter(self._emit, self.component, {**self.defaults, **defaults})
+
+    def _severity(self, given: str | None) -> str:
+        # A bound severity is the default of log() and event(); error() stays ERROR.
+        return given if given is not None else self.defaults.get("severity", "INFO")
 
     def _with(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {**self.defaults, **fields} if self.defaults else fields

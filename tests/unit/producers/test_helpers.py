@@ -65,6 +65,27 @@ def test_bind_fixes_the_component_and_defaults(make_producer: Factory, kafka: Me
     assert raw.message == "raw"
 
 
+def test_a_bound_severity_is_the_default_of_log_and_event(
+    make_producer: Factory, kafka: MemoryKafka
+) -> None:
+    # The helpers' own default (INFO) used to override it: every audit event went out INFO.
+    producer = make_producer()
+    audit = producer.bind("audit", severity="WARNING")
+    audit.event("role granted")
+    audit.log("checked")
+    audit.log("said so", severity="DEBUG")
+    audit.error("denied")
+    audit.emit({"message": "raw"})
+    producer.flush()
+    assert [(e.message, e.severity) for e in delivered(kafka)] == [
+        ("role granted", "WARNING"),
+        ("checked", "WARNING"),
+        ("said so", "DEBUG"),
+        ("denied", "ERROR"),
+        ("raw", "WARNING"),
+    ]
+
+
 def test_long_tracebacks_are_cut_to_their_innermost_part() -> None:
     def deep(n: int) -> None:
         if n == 0:
