@@ -113,6 +113,20 @@ def parse_entries(lines: Iterable[str], source: str) -> list[TokenEntry]:
     return entries
 
 
+def _file_entries(file: Path | None) -> list[TokenEntry]:
+    """The entries of a token file (none without one). Raises ``OSError``, ``ValueError``."""
+    if file is None:
+        return []
+    return parse_entries(file.read_text(encoding="utf-8").splitlines(), str(file))
+
+
+def _inline_entries(inline: SecretStr | None, name: str) -> list[TokenEntry]:
+    """The entries of inline tokens (``;`` or newline separated). Raises ``ValueError``."""
+    if inline is None:
+        return []
+    return parse_entries(re.split(r"[;\n]", inline.get_secret_value()), name)
+
+
 class TokenTable:
     """Who may touch which components. Built once at start-up."""
 
@@ -133,11 +147,7 @@ class TokenTable:
 
         Raises ``ValueError`` naming a malformed entry, ``OSError`` for an unreadable file.
         """
-        entries = []
-        if file is not None:
-            entries += parse_entries(file.read_text(encoding="utf-8").splitlines(), str(file))
-        if inline is not None:
-            entries += parse_entries(re.split(r"[;\n]", inline.get_secret_value()), inline_name)
+        entries = _file_entries(file) + _inline_entries(inline, inline_name)
         return cls(entries, allow_anonymous=allow_anonymous)
 
     def __len__(self) -> int:
@@ -167,17 +177,14 @@ def sources_problem(file: Path | None, inline: SecretStr | None, *, variable: st
     For entry points to check before they serve: a server reads its tokens as it starts,
     where a failure is a traceback in its logs after the other start-up waits.
     """
-    file_variable, inline_variable = f"{variable}_FILE", variable
-    if file is not None:
-        try:
-            parse_entries(file.read_text(encoding="utf-8").splitlines(), str(file))
-        except OSError as exc:
-            return f"{file_variable}: cannot read {file}: {exc.strerror or exc}"
-        except ValueError as exc:  # a malformed entry, or text that is not UTF-8
-            return f"{file_variable}: {exc}"
-    if inline is not None:
-        try:
-            parse_entries(re.split(r"[;\n]", inline.get_secret_value()), inline_variable)
-        except ValueError as exc:  # names the variable and the entry's number
-            return f"{inline_variable}: {str(exc).removeprefix(inline_variable + ' ')}"
+    try:
+        _file_entries(file)
+    except OSError as exc:
+        return f"{variable}_FILE: cannot read {file}: {exc.strerror or exc}"
+    except ValueError as exc:  # a malformed entry, or text that is not UTF-8
+        return f"{variable}_FILE: {exc}"
+    try:
+        _inline_entries(inline, variable)
+    except ValueError as exc:  # names the variable and the entry's number
+        return f"{variable}: {str(exc).removeprefix(variable + ' ')}"
     return None

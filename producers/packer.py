@@ -330,13 +330,12 @@ class RecordPacker:
 
     def ship_all(self) -> None:
         """Ship every open record now. Raises ``BufferError``; what is left stays open."""
-        with self._lock:
-            for component, record in list(self._open.items()):
-                self._ship_record(component, record)
+        self.ship_all_then(lambda: None)
 
     def ship_all_then(self, then: Callable[[], _T]) -> _T:
-        """:meth:`ship_all`, then ``then()`` with the lock still held: nothing is accepted
-        or shipped in between (``flush`` marks what it waits for)."""
+        """Ship every open record, then ``then()`` with the lock still held: nothing is
+        accepted or shipped in between (``flush`` marks what it waits for). Raises
+        ``BufferError``; what is left stays open."""
         with self._lock:
             for component, record in list(self._open.items()):
                 self._ship_record(component, record)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sys
 
 import typer
 from clickhouse_driver.errors import Error as ClickHouseError
@@ -20,6 +19,7 @@ from confluent_kafka import KafkaException
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from eventpipe.cli.failure import fail
 from eventpipe.config import InvalidSetting, settings_problem, unparsed_setting
 from eventpipe.startup import one_line
 from events.errors import FatalError
@@ -47,21 +47,16 @@ def main() -> None:
     try:
         app()
     except ValidationError as exc:
-        _fail(settings_problem(exc), EXIT_SETTINGS)
+        fail(settings_problem(exc), EXIT_SETTINGS)
     except SettingsError as exc:  # a JSON-valued variable that is not JSON
-        _fail(unparsed_setting(exc), EXIT_SETTINGS)
+        fail(unparsed_setting(exc), EXIT_SETTINGS)
     except InvalidSetting as exc:
-        _fail(f"invalid setting {exc}", EXIT_SETTINGS)
+        fail(f"invalid setting {exc}", EXIT_SETTINGS)
     except FatalError as exc:  # StartupFailed and the like: the message says it all
-        _fail(str(exc), EXIT_FAILED)
+        fail(str(exc), EXIT_FAILED)
     except KafkaException as exc:
-        _fail(f"Kafka: {exc.args[0].str() if exc.args else exc}", EXIT_FAILED)
+        fail(f"Kafka: {exc.args[0].str() if exc.args else exc}", EXIT_FAILED)
     except ClickHouseError as exc:
-        _fail(f"ClickHouse: {one_line(exc)}", EXIT_FAILED)
+        fail(f"ClickHouse: {one_line(exc)}", EXIT_FAILED)
     except TimeoutError as exc:
-        _fail(f"timed out: {exc}", EXIT_FAILED)
-
-
-def _fail(message: str, status: int) -> None:
-    print(f"eventpipe: {message}", file=sys.stderr)
-    raise SystemExit(status)
+        fail(f"timed out: {exc}", EXIT_FAILED)

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from eventpipe.cli.failure import fail
 from eventpipe.startup import one_line
 from front_doors.clihelp import help_text
 
@@ -64,11 +65,7 @@ def access_logs(
     except ValidationError as exc:
         if not _component_missing(exc):
             raise  # `eventpipe` names each wrong variable, the other commands' way
-        typer.echo(
-            "eventpipe: name the component: --component web (or EVENTPIPE_ACCESS_COMPONENT)",
-            err=True,
-        )
-        raise typer.Exit(2) from None
+        fail("name the component: --component web (or EVENTPIPE_ACCESS_COMPONENT)", 2)
     configure(settings, service="access-logs")
     try:
         run_access_logs(settings)
@@ -76,8 +73,7 @@ def access_logs(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     except OSError as exc:  # the port is taken, the followed path is not a file it can read
-        typer.echo(f"eventpipe: {one_line(exc)}", err=True)
-        raise typer.Exit(1) from None
+        fail(one_line(exc), 1)
 
 
 def _component_missing(exc: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bench.harness import BenchContext, print_table, registry, run_benchmarks, write_results
+from eventpipe.cli.failure import fail
 from eventpipe.settings import BenchSettings
 
 __all__ = ["register"]
@@ -25,8 +26,7 @@ def bench(
     unknown = sorted(set(name or ()) - set(registry()))
     if unknown:
         known = ", ".join(sorted(registry()))
-        typer.echo(f"eventpipe: unknown benchmark {', '.join(unknown)}; known: {known}", err=True)
-        raise typer.Exit(2)
+        fail(f"unknown benchmark {', '.join(unknown)}; known: {known}", 2)
     settings = BenchSettings()
     ctx = BenchContext(
         kafka_bootstrap=settings.kafka_bootstrap,

@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from eventpipe.cli.failure import fail
 from front_doors.clihelp import help_text
 
 __all__ = ["register"]
@@ -67,23 +68,15 @@ def _run(settings: Any, *, once: bool, ensure: bool) -> int:
                 ensure_schema(conn, settings.outbox_table)
         return run_relay(settings, once=once)
     except StartupFailed as exc:
-        _error(str(exc))
-        return 2
+        fail(str(exc), 2)
     except psycopg.errors.UndefinedTable:
-        _error(
+        fail(
             f"table {settings.outbox_table} does not exist: run with --ensure-schema, "
-            "or apply --print-schema's DDL"
+            "or apply --print-schema's DDL",
+            2,
         )
-        return 2
     except psycopg.Error as exc:  # the database failed mid-run: rows held are reclaimed later
-        _error(f"PostgreSQL failed: {exc}")
-        return 1
-
-
-def _error(message: str) -> None:
-    """One line, as every eventpipe command ends (psycopg's messages span lines, and rich
-    would wrap a long one at the terminal's width)."""
-    typer.echo(f"eventpipe: {' '.join(message.split())}", err=True)
+        fail(f"PostgreSQL failed: {exc}", 1)
 
 
 def register(app: typer.Typer) -> None:
