@@ -188,6 +188,7 @@ def create_app(
         backoff=Backoff(settings.worker_retry_initial_seconds, settings.worker_retry_max_seconds),
         group=settings.worker_group,
         executor=executor,
+        columns_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventpipe-columns"),
     )
     app.batcher = Batcher(
         writer,
@@ -196,6 +197,7 @@ def create_app(
         max_rows=settings.worker_batch_max_rows,
         max_seconds=settings.worker_batch_max_seconds,
         on_fatal=lambda exc: _stop_fatally(app, exc),
+        max_in_flight=settings.worker_batches_in_flight,
     )
     app.shutdown_grace = settings.worker_shutdown_grace_seconds
     app.delivery_max_records = settings.worker_delivery_max_records

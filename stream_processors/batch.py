@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,12 @@ class PendingBatch:
     #: per partition: first offset covered, and one past the last (the new mark).
     first: dict[TP, int] = field(default_factory=dict)
     marks: dict[TP, int] = field(default_factory=dict)
+    #: The insert's columns once built: a retried insert sends the same ones.
+    columns: Sequence[Sequence[Any]] | None = None
+    #: Building them in the columns thread while earlier batches are inserted.
+    columns_job: Future[Sequence[Sequence[Any]]] | None = None
+    #: When the first insert attempt began (the insert-latency metric).
+    insert_started: float | None = None
     records: int = 0
     skipped: int = 0
     started: float = field(default_factory=time.monotonic)

@@ -4,11 +4,13 @@ The agent hands each ``take()`` to :meth:`Batcher.add`; a batch is launched when
 ``max_rows`` events or when it is ``max_seconds`` old (:meth:`tick`, from a timer, so the
 tail of a quiet stream flushes). A lock makes the two exclusive.
 
-Pipelining: one batch may be in flight (written in the sink thread) while the next one is
-gathered on the event loop. Launching a batch first waits for the one in flight, so
-batches are written in order, at most two exist at once (the memory bound), and a slow or
-failing sink stops the agent from pulling (back-pressure). Records are acknowledged only
-after their batch is durable.
+Pipelining: up to ``max_in_flight`` batches may be in flight (handed to the writer: the
+oldest inserted in the sink thread, the next one's columns built meanwhile in the columns
+thread) while the next one is gathered on the event loop. Launching a batch first waits
+until fewer are in flight, and each write begins only once the one before it has settled,
+so batches are written and acknowledged in order, at most ``max_in_flight + 1`` exist at
+once (the memory bound), and a slow or failing sink stops the agent from pulling
+(back-pressure). Records are acknowledged only after their batch is durable.
 
 Records below a partition's high-water mark (:mod:`stream_processors.offsets`) were stored
 before a crash or rebalance and are acknowledged without being written again.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -48,6 +51,7 @@ class Batcher:
         max_rows: int,
         max_seconds: float,
         on_fatal: Callable[[BaseException], None],
+        max_in_flight: int = 1,
     ) -> None:
         self._writer = writer
         self._guard = guard
@@ -62,7 +66,9 @@ class Batcher:
         self._acked_next: dict[TP, int] = {}
         self._deadline: float | None = None
         self._flush_requested = False
-        self._inflight: asyncio.Future[bool] | None = None
+        self._max_in_flight = max_in_flight
+        #: Write tasks launched and not yet settled, oldest first.
+        self._inflight: deque[asyncio.Future[bool]] = deque()
         #: A batch was left unwritten: no later one may be written, acknowledged or marked.
         self._halted = False
 
@@ -103,7 +109,7 @@ class Batcher:
             return False
 
     async def written(self) -> bool:
-        """Wait for the batch in flight, if any; whether it became durable."""
+        """Wait for the batches in flight, if any; whether they became durable."""
         async with self._lock:
             return await self._settle()
 
@@ -186,30 +192,42 @@ class Batcher:
             metrics.skipped.inc(batch.skipped)
 
     async def _launch(self) -> bool:
-        """Wait for the batch in flight, then start writing the pending one.
+        """Start writing the pending batch, once fewer than ``max_in_flight`` are in flight.
 
-        Returns whether the batch that was in flight became durable.
+        Returns whether the batches waited for became durable.
         """
-        previous_ok = await self._settle()
         batch, self._pending = self._pending, PendingBatch()
         self._flush_requested = False
-        self._inflight = asyncio.ensure_future(self._write_and_ack(batch))
+        self._writer.prepare(batch)  # its columns, built while earlier batches are inserted
+        previous_ok = await self._settle(keep=self._max_in_flight - 1)
+        after = self._inflight[-1] if self._inflight else None
+        self._inflight.append(asyncio.ensure_future(self._write_and_ack(batch, after)))
+        # Let the write begin now, not once the caller next yields: add() may go on
+        # decoding for a while, and the sink thread would idle meanwhile.
+        await asyncio.sleep(0)
         return previous_ok
 
-    async def _settle(self) -> bool:
-        task, self._inflight = self._inflight, None
-        return True if task is None else await task
+    async def _settle(self, keep: int = 0) -> bool:
+        """Wait until at most ``keep`` batches are in flight; whether those became durable."""
+        ok = True
+        while len(self._inflight) > keep:
+            task = self._inflight.popleft()
+            ok = await task and ok
+        return ok
 
-    async def _write_and_ack(self, batch: PendingBatch) -> bool:
-        """Write, then ack. False when a shutdown deadline made the write give up.
+    async def _write_and_ack(self, batch: PendingBatch, after: asyncio.Future[bool] | None) -> bool:
+        """Write, then ack, once the batch launched before it (``after``) has settled.
+        False when a shutdown deadline made the write give up.
 
         Once a batch is left unwritten, every later one is left too: written, it would be
         acknowledged and save a high-water mark past the unwritten records, which the
         restart would then skip as stored (loss).
         """
-        if self._halted:
-            return False
         try:
+            if after is not None:
+                await asyncio.shield(after)  # in order; its failure sets _halted
+            if self._halted:
+                return False
             await self._writer.write(batch, lambda: self._deadline)
         except GaveUp as exc:
             # Left unacknowledged on purpose: Kafka redelivers it after the restart.

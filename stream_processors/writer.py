@@ -5,6 +5,11 @@ retried with capped exponential back-off until it succeeds: a sink outage become
 back-pressure, never loss, never a dead letter. Only at shutdown may a deadline make it
 give up (:class:`~stream_processors.retry.GaveUp`); the batch then stays unacknowledged
 and Kafka redelivers it after the restart.
+
+The insert's columns are built once per batch, in a columns thread of their own when
+there is one (:meth:`BatchWriter.prepare`, called as the batch is launched): a batch's
+columns are then built while the batches before it are being inserted, and the sink
+thread only sends them.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class BatchWriter:
         backoff: Backoff,
         group: str,
         executor: Executor,
+        columns_executor: Executor | None = None,
     ) -> None:
         self._sink = sink
         self._dead_letters = dead_letters
@@ -50,6 +56,7 @@ class BatchWriter:
         self._backoff = backoff
         self._group = group
         self._executor = executor
+        self._columns_executor = columns_executor
 
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -78,16 +85,16 @@ class BatchWriter:
                 deadline=deadline,
             )
         if decoded.events:
-            columns = await self._in_thread(self._columns, batch)
             token = batch.dedup_token(self._group)
-            started = time.monotonic()
+            # One job in the sink thread takes the columns and inserts them: no hop through
+            # the event loop between the two (it is busy decoding the next batch).
             await retry_until_done(
-                lambda: self._in_thread(self._insert, columns, token),
+                lambda: self._in_thread(self._insert, batch, token),
                 self._backoff,
                 on_retry=self._on_retry("insert"),
                 deadline=deadline,
             )
-            self._observe_insert(batch, time.monotonic() - started)
+            self._observe_insert(batch, time.monotonic() - (batch.insert_started or 0.0))
         await self._save_marks(batch)
 
     async def load_marks(
@@ -113,8 +120,23 @@ class BatchWriter:
             ingested_ms=int(time.time() * 1000),
         )
 
-    def _insert(self, columns: Sequence[Sequence[Any]], token: str) -> None:
-        self._sink.write(columns, dedup_token=token)
+    def prepare(self, batch: PendingBatch) -> None:
+        """Start building ``batch``'s columns in the columns thread, if there is one.
+
+        Called on the event loop as the batch is launched, while the batches before it may
+        still be in the sink thread.
+        """
+        if self._columns_executor is not None and batch.decoded.events:
+            batch.columns_job = self._columns_executor.submit(self._columns, batch)
+
+    def _insert(self, batch: PendingBatch, token: str) -> None:
+        """Insert the batch's columns (sink thread), built once: retries send the same."""
+        if batch.columns is None:
+            job = batch.columns_job
+            batch.columns = self._columns(batch) if job is None else job.result()
+        if batch.insert_started is None:
+            batch.insert_started = time.monotonic()
+        self._sink.write(batch.columns, dedup_token=token)
 
     def _observe_insert(self, batch: PendingBatch, seconds: float) -> None:
         rows = len(batch.decoded.events)

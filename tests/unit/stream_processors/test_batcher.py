@@ -46,6 +46,8 @@ def rig(
     max_seconds: float = 60.0,
     ratio: float = 1.0,
     sink: MemorySink | None = None,
+    in_flight: int = 1,
+    columns: ThreadPoolExecutor | None = None,
 ) -> Rig:
     sink, dead, offsets, metrics = (
         sink or MemorySink(),
@@ -55,12 +57,13 @@ def rig(
     )
     writer = BatchWriter(
         sink=sink, dead_letters=dead, offsets=offsets, metrics=metrics,
-        backoff=Backoff(0.001, 0.005), group="g", executor=executor,
+        backoff=Backoff(0.001, 0.005), group="g", executor=executor, columns_executor=columns,
     )  # fmt: skip
     fatal: list[BaseException] = []
     batcher = Batcher(
         writer, InvalidRatioGuard(ratio, 100), metrics,
         max_rows=max_rows, max_seconds=max_seconds, on_fatal=fatal.append,
+        max_in_flight=in_flight,
     )  # fmt: skip
     return Rig(batcher, sink, dead, offsets, metrics, fatal=fatal)
 
@@ -342,3 +345,89 @@ async def test_a_write_that_fails_for_a_bug_stops_the_worker_and_writes_nothing_
     assert await r.batcher.drain(5) is False
     assert [type(e).__name__ for e in r.fatal] == ["TypeError"]
     assert r.stream.acked == [] and r.sink.rows == [] and r.offsets.marks == {}
+
+
+class TokenGatedSink(MemorySink):
+    """Blocks the writes whose dedup token names ``blocked`` until the test opens the gate;
+    notes the order of every write that got through, and the columns each attempt sent."""
+
+    def __init__(self, blocked: str) -> None:
+        super().__init__()
+        import threading
+
+        self.blocked = blocked
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.order: list[str] = []
+        self.sent: list[object] = []
+
+    def write(self, columns: object, *, dedup_token: str) -> None:  # type: ignore[override]
+        self.sent.append(columns)
+        if self.blocked in dedup_token:
+            self.entered.set()
+            self.gate.wait(10)
+        super().write(columns, dedup_token=dedup_token)  # type: ignore[arg-type]
+        self.order.append(dedup_token.split("|")[1])
+
+
+async def test_two_batches_in_flight_are_written_and_acked_in_order(
+    executor: ThreadPoolExecutor,
+) -> None:
+    sink = TokenGatedSink("t:0:0-")
+    with ThreadPoolExecutor(1) as columns:
+        r = rig(executor, max_rows=1, sink=sink, in_flight=2, columns=columns)
+        batcher, stream = r.batcher, r.stream
+        taken = events("t", 0, [line(message=str(i)) for i in range(3)])
+        await batcher.add(stream, taken[:1])  # batch 1: blocked in the sink
+        await asyncio.get_running_loop().run_in_executor(None, sink.entered.wait, 5)
+        # Batch 2 is launched at once (two may be in flight); batch 3 has to wait.
+        await asyncio.wait_for(batcher.add(stream, taken[1:2]), 5)
+        third = asyncio.ensure_future(batcher.add(stream, taken[2:]))
+        await asyncio.sleep(0.05)
+        assert not third.done(), "a third batch waits while two are in flight"
+        assert stream.acked == [] and sink.rows == []
+        sink.gate.set()
+        await asyncio.wait_for(third, 5)
+        assert await batcher.drain(5) is True
+    assert sink.order == ["t:0:0-1", "t:0:1-2", "t:0:2-3"], "written in launch order"
+    assert stream.acked == taken, "acknowledged in order"
+    assert r.offsets.marks == {("t", 0): 3}
+
+
+async def test_a_batch_in_flight_behind_one_left_unwritten_is_neither_written_nor_acked(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # With two batches in flight, the second waits for the first: if that one is left for
+    # redelivery (a shutdown that gave up), the second must not be written and marked
+    # past it, or the restart would skip the first one's records as stored (loss).
+    sink = RefusingSink("t:0:0-")
+    r = rig(executor, max_rows=1, sink=sink, in_flight=2)
+    taken = events("t", 0, [line(message=str(i)) for i in range(2)])
+    await r.batcher.add(r.stream, taken[:1])  # refused: retried until the deadline
+    await r.batcher.add(r.stream, taken[1:])  # in flight behind it
+    assert await r.batcher.drain(0.2) is False
+    assert r.stream.acked == [] and sink.rows == [] and r.offsets.marks == {}
+
+
+async def test_a_retried_insert_sends_the_columns_built_once_in_the_columns_thread(
+    executor: ThreadPoolExecutor,
+) -> None:
+    import threading
+
+    sink = TokenGatedSink("never")
+    sink.fail_next = 2
+    built_in: list[str] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="cols") as columns:
+        r = rig(executor, max_rows=2, sink=sink, columns=columns)
+        to_columns = BatchWriter._columns
+
+        def noting(batch: object) -> object:
+            built_in.append(threading.current_thread().name)
+            return to_columns(batch)  # type: ignore[arg-type]
+
+        r.batcher._writer._columns = noting  # type: ignore[method-assign]
+        await r.batcher.add(r.stream, events("t", 0, [line(), line()]))
+        assert await r.batcher.drain(5) is True
+    assert sink.attempts == 3 and len(sink.rows) == 2
+    assert len(sink.sent) == 3 and all(c is sink.sent[0] for c in sink.sent)
+    assert len(built_in) == 1 and built_in[0].startswith("cols")
