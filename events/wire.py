@@ -42,6 +42,7 @@ from events.limits import (
     MAX_MESSAGE_CHARS,
     MAX_SHORT_CHARS,
     MAX_TEXT_CHARS,
+    MAX_TIMESTAMP_MS,
 )
 from events.model import SEVERITIES, Event
 from events.rules import (
@@ -189,8 +190,9 @@ def _settle(ev: WireEvent) -> WireEvent:
                 raise _Defer
             normal = str(other)
         ev.severity = normal
-    if ev.timestamp is not None:
-        ev.timestamp = timestamp_ms(ev.timestamp)
+    ts = ev.timestamp
+    if ts is not None and not (ts.__class__ is int and 0 <= ts <= MAX_TIMESTAMP_MS):
+        ev.timestamp = timestamp_ms(ts)  # the common case, epoch ms in range, is settled
     http = ev.http
     if kind == "access" or http is not None or ev.message is None:
         if http is not None:
