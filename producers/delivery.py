@@ -177,23 +177,27 @@ class DeliveryTracker:
         waiters: list[Waiter] | None,
         failure: DeliveryFailure,
     ) -> None:
-        with self._lock:
-            self.failed += events
-            generation.settled += 1
-        _log.error(
-            "kafka delivery failed: %d event(s) of %s: %s",
-            events,
-            failure.component,
-            failure.reason,
-        )
-        if waiters:
-            _settle(waiters, failure)
-        if self._on_failure is not None:
-            # An exception escaping here would surface in poll() of another thread.
-            try:
-                self._on_failure(failure)
-            except Exception:
-                _log.exception("on_failure callback raised")
+        try:
+            _log.error(
+                "kafka delivery failed: %d event(s) of %s: %s",
+                events,
+                failure.component,
+                failure.reason,
+            )
+            if waiters:
+                _settle(waiters, failure)
+            if self._on_failure is not None:
+                # An exception escaping here would surface in poll() of another thread.
+                try:
+                    self._on_failure(failure)
+                except Exception:
+                    _log.exception("on_failure callback raised")
+        finally:
+            # Counted as settled only once reported: flush() and a pending count of 0 then
+            # mean every on_failure call has returned.
+            with self._lock:
+                self.failed += events
+                generation.settled += 1
 
 
 def _retriable(error: Any) -> bool:

@@ -228,6 +228,26 @@ def test_failure_callbacks_run_on_the_poll_thread_even_while_emit_waits_for_room
     assert threads == [f"{producer.settings.producer_client_id}-poll"] * 21
 
 
+def test_flush_returns_once_every_failure_callback_has_returned(make_producer: Factory) -> None:
+    # A failure was counted (and flush() returned, pending fell to 0) before on_failure
+    # ran: a caller that flushed, then read what its callback collected, missed failures.
+    kafka = MemoryKafka()
+    kafka.fail_with = "Broker: Topic authorization failed"
+    reported: list[DeliveryFailure] = []
+    reporting = threading.Event()
+
+    def slow(failure: DeliveryFailure) -> None:
+        reporting.set()
+        time.sleep(0.3)
+        reported.append(failure)
+
+    producer = make_producer(kafka=kafka, on_failure=slow)
+    producer.emit({"component": "pay", "message": "0"})
+    assert reporting.wait(5), "the poll thread reports the failure"
+    producer.flush()
+    assert len(reported) == 1 and producer.stats().pending == 0
+
+
 def test_delivery_failures_are_counted_and_reported_with_the_record(make_producer: Factory) -> None:
     kafka = MemoryKafka()
     kafka.fail_with = "Broker: Topic authorization failed"
