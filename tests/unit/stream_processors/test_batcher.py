@@ -221,19 +221,27 @@ async def test_guard_stops_the_worker_after_writing(executor: ThreadPoolExecutor
 
 
 class GatedSink(MemorySink):
-    """Blocks every write until the test opens the gate."""
+    """Blocks the writes whose dedup token names ``blocked`` (every write by default) until
+    the test opens the gate; notes the order of the writes that got through, and the
+    columns each attempt sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, blocked: str = "") -> None:
         super().__init__()
         import threading
 
+        self.blocked = blocked
         self.gate = threading.Event()
         self.entered = threading.Event()
+        self.order: list[str] = []
+        self.sent: list[object] = []
 
     def write(self, columns: object, *, dedup_token: str) -> None:  # type: ignore[override]
-        self.entered.set()
-        self.gate.wait(10)
+        self.sent.append(columns)
+        if self.blocked in dedup_token:
+            self.entered.set()
+            self.gate.wait(10)
         super().write(columns, dedup_token=dedup_token)  # type: ignore[arg-type]
+        self.order.append(dedup_token.split("|")[1])
 
 
 async def test_next_batch_is_gathered_while_one_is_in_flight(executor: ThreadPoolExecutor) -> None:
@@ -347,33 +355,10 @@ async def test_a_write_that_fails_for_a_bug_stops_the_worker_and_writes_nothing_
     assert r.stream.acked == [] and r.sink.rows == [] and r.offsets.marks == {}
 
 
-class TokenGatedSink(MemorySink):
-    """Blocks the writes whose dedup token names ``blocked`` until the test opens the gate;
-    notes the order of every write that got through, and the columns each attempt sent."""
-
-    def __init__(self, blocked: str) -> None:
-        super().__init__()
-        import threading
-
-        self.blocked = blocked
-        self.gate = threading.Event()
-        self.entered = threading.Event()
-        self.order: list[str] = []
-        self.sent: list[object] = []
-
-    def write(self, columns: object, *, dedup_token: str) -> None:  # type: ignore[override]
-        self.sent.append(columns)
-        if self.blocked in dedup_token:
-            self.entered.set()
-            self.gate.wait(10)
-        super().write(columns, dedup_token=dedup_token)  # type: ignore[arg-type]
-        self.order.append(dedup_token.split("|")[1])
-
-
 async def test_two_batches_in_flight_are_written_and_acked_in_order(
     executor: ThreadPoolExecutor,
 ) -> None:
-    sink = TokenGatedSink("t:0:0-")
+    sink = GatedSink("t:0:0-")
     with ThreadPoolExecutor(1) as columns:
         r = rig(executor, max_rows=1, sink=sink, in_flight=2, columns=columns)
         batcher, stream = r.batcher, r.stream
@@ -414,7 +399,7 @@ async def test_a_retried_insert_sends_the_columns_built_once_in_the_columns_thre
 ) -> None:
     import threading
 
-    sink = TokenGatedSink("never")
+    sink = GatedSink("never")
     sink.fail_next = 2
     built_in: list[str] = []
     with ThreadPoolExecutor(1, thread_name_prefix="cols") as columns:
