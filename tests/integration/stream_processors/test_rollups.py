@@ -10,7 +10,8 @@ import sys
 import pytest
 from clickhouse_driver import Client
 
-from eventpipe.config import ClickHouseConnection
+from eventpipe.config import ClickHouseConnection, LogSettings
+from eventpipe.logs import configure
 from query_api.timeparse import format_ms
 from stream_processors.rollups import RollupRefresher
 from tests.integration.query_api.support import insert_ch
@@ -43,6 +44,10 @@ def test_a_tick_rolls_up_settled_days(
 
 
 def test_a_failed_tick_is_logged_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    # Logging as a worker sets it up, whatever an earlier test left: structlog's own default
+    # prints to stdout, a configured process logs to stderr (this test read stdout, so it
+    # failed after any test that had configured logging ran first).
+    configure(LogSettings(log_format="json"), service="worker")
     refresher = RollupRefresher(
         ClickHouseConnection(
             clickhouse_url="clickhouse://default@127.0.0.1:1/default",
@@ -53,7 +58,7 @@ def test_a_failed_tick_is_logged_not_raised(capsys: pytest.CaptureFixture[str]) 
         asyncio.run(refresher.tick())
     finally:
         refresher.close()
-    assert "roll-up refresh failed" in capsys.readouterr().out
+    assert '"event": "roll-up refresh failed"' in capsys.readouterr().err
 
 
 def test_the_rollup_command(endpoints: Endpoints, ch_client: Client, ch_database: str) -> None:
