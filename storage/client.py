@@ -18,6 +18,7 @@ from clickhouse_driver.errors import ServerException
 
 from eventpipe.config import ClickHouseConnection
 from events.errors import SinkUnavailable
+from storage.native import InsertClient
 from storage.version import Capabilities
 
 __all__ = ["capabilities", "connect", "unavailable_on_failure", "wait_until_ready"]
@@ -28,13 +29,15 @@ def connect(
 ) -> Client:
     """A new client (connects lazily, on first query). Not thread-safe: one per thread.
 
+    An :class:`~storage.native.InsertClient`: columnar inserts take its fast encoders.
+
     ``timeout`` replaces ``clickhouse_timeout`` (waiting for a reply) for this client.
     """
     url = urlsplit(settings.clickhouse_url)
     if url.scheme not in {"clickhouse", "clickhouses"}:
         raise ValueError(f"clickhouse_url must be clickhouse://...; got {url.scheme}://")
     password = settings.clickhouse_password.get_secret_value() or unquote(url.password or "")
-    return Client(
+    return InsertClient(
         host=url.hostname or "127.0.0.1",
         port=url.port or (9440 if url.scheme == "clickhouses" else 9000),
         user=unquote(url.username or "default"),

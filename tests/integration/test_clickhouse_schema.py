@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -17,6 +18,7 @@ from clickhouse_driver.util.escape import escape_param
 
 from events.wire import WireEvent, decode_wire
 from storage.migrations import MIGRATIONS, MigrationOptions, applied_versions, migrate
+from storage.native import InsertClient
 from storage.retention import RetentionReport, table_retention_days
 from storage.rows import SELECT_COLUMNS, row_to_event, to_columns
 from storage.schema import EVENT_COLUMNS, INSERT_COLUMNS
@@ -114,6 +116,21 @@ def normalise_ts(event: dict[str, Any]) -> dict[str, Any]:
 # --- the real server ---------------------------------------------------------------------
 
 
+@pytest.fixture(params=["driver", "InsertClient"])
+def inserter(
+    request: pytest.FixtureRequest, ch_client: Client, endpoints: Endpoints
+) -> Iterator[Client]:
+    """The client a batch is inserted with: clickhouse-driver's own, or the workers'
+    (storage.native), whose columnar inserts encode columns their own way."""
+    if request.param == "driver":
+        yield ch_client
+        return
+    client = InsertClient.from_url(endpoints.clickhouse_url)
+    assert isinstance(client, InsertClient)
+    yield client
+    client.disconnect()
+
+
 def test_migrations_are_recorded_and_idempotent(ch_client: Client, ch_caps: Capabilities) -> None:
     name = unique("ept")
     try:
@@ -168,16 +185,18 @@ def test_table_columns_equal_the_insert_column_list(
     assert set(aliases) == {"timestamp"}
 
 
-def test_batch_round_trips_through_a_columnar_insert(ch_client: Client, ch_database: str) -> None:
+def test_batch_round_trips_through_a_columnar_insert(inserter: Client, ch_database: str) -> None:
     raw = sample_events(3_000)
-    found = insert_and_read(ch_client, ch_database, [decode_wire(orjson.dumps(e)) for e in raw])
+    found = insert_and_read(inserter, ch_database, [decode_wire(orjson.dumps(e)) for e in raw])
     stored = {event_id: normalise_ts(e) for event_id, e in found.items()}
     want = {k: normalise_ts(v) for k, v in expected(raw).items()}
     assert len(stored) == len(raw)
     assert stored == want
 
 
-def test_what_json_allows_is_stored_exactly(ch_client: Client, ch_database: str) -> None:
+def test_what_json_allows_is_stored_exactly(
+    inserter: Client, ch_client: Client, ch_database: str
+) -> None:
     # An integer past 64 bits in data (orjson cannot write it), data nested 150 levels,
     # the largest http.bytes, a NUL in a message: valid events, so they must be storable.
     deep: Any = 1
@@ -201,7 +220,7 @@ def test_what_json_allows_is_stored_exactly(ch_client: Client, ch_database: str)
         event.event_id = uuid.uuid4()
         event.timestamp = 1_700_000_000_000
         events.append(event)
-    stored = insert_and_read(ch_client, ch_database, events)
+    stored = insert_and_read(inserter, ch_database, events)
     first, second, third = (stored[str(e.event_id)] for e in events)
     assert first["data"] == data  # exact: not rounded through a float
     assert second["message"] == "a\x00b"
@@ -211,6 +230,33 @@ def test_what_json_allows_is_stored_exactly(ch_client: Client, ch_database: str)
     )[0]
     assert keys[:2] == ["big", "neg"] and values[:2] == [str(data["big"]), str(data["neg"])]
     assert keys[2] == "deep" + ".d" * 150
+
+
+def test_both_clients_store_the_same_rows(
+    ch_client: Client, endpoints: Endpoints, ch_caps: Capabilities
+) -> None:
+    # Every stored column, compared raw: the workers' client against the driver's own.
+    events = [decode_wire(orjson.dumps(e)) for e in sample_events(2_000)]
+    columns = columns_for(events)
+    ours = InsertClient.from_url(endpoints.clickhouse_url)
+    names = [unique("ept"), unique("ept")]
+    try:
+        for name, client in zip(names, (ch_client, ours), strict=True):
+            migrate(ch_client, ch_caps, MigrationOptions(name))
+            sql = f"INSERT INTO `{name}`.events ({', '.join(INSERT_COLUMNS)}) VALUES"
+            client.execute(sql, [list(c) for c in columns], columnar=True, types_check=False)
+        theirs_rows, mine_rows = (
+            ch_client.execute(
+                f"SELECT {', '.join(INSERT_COLUMNS)} FROM `{name}`.events ORDER BY event_id"
+            )
+            for name in names
+        )
+        assert len(mine_rows) == len(events)
+        assert mine_rows == theirs_rows
+    finally:
+        ours.disconnect()
+        for name in names:
+            ch_client.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 def test_redelivered_rows_collapse_on_merge(ch_client: Client, ch_database: str) -> None:
