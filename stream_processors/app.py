@@ -198,6 +198,7 @@ def create_app(
         max_seconds=settings.worker_batch_max_seconds,
         on_fatal=lambda exc: _stop_fatally(app, exc),
         max_in_flight=settings.worker_batches_in_flight,
+        drained=lambda: _drained(app, app.batcher),
     )
     app.shutdown_grace = settings.worker_shutdown_grace_seconds
     app.delivery_max_records = settings.worker_delivery_max_records
@@ -263,6 +264,34 @@ def _lag(app: SinkApp, batcher: Batcher) -> dict[tuple[str, int], int]:
         if high is not None:
             out[(tp.topic, tp.partition)] = max(0, high - acked.get((tp.topic, tp.partition), 0))
     return out
+
+
+def _drained(app: SinkApp, batcher: Batcher) -> bool:
+    """Whether the worker has read every record its partitions held at the last fetch.
+
+    Per assigned partition: the offset after the last record gathered, or where Faust's
+    consumer reads next (its read offset; the committed one after an assignment) for a
+    partition nothing was gathered from, has reached the high-water mark the broker gave
+    with the last fetch. No mark yet: not drained.
+    """
+    consumer = app.consumer
+    try:
+        assignment = consumer.assignment()
+    except Exception:  # not started yet
+        return False
+    taken = batcher.taken_next()
+    read: Any = getattr(consumer, "_read_offset", {})  # Faust's defaultdict: .get() adds nothing
+    for tp in assignment:
+        high = consumer.highwater(tp)
+        if high is None:
+            return False
+        at = taken.get((tp.topic, tp.partition))
+        if at is None:
+            last = read.get(tp)
+            at = 0 if last is None else last + 1
+        if at < high:
+            return False
+    return True
 
 
 def _credentials(settings: WorkerSettings) -> Any:

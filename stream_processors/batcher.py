@@ -4,6 +4,13 @@ The agent hands each ``take()`` to :meth:`Batcher.add`; a batch is launched when
 ``max_rows`` events or when it is ``max_seconds`` old (:meth:`tick`, from a timer, so the
 tail of a quiet stream flushes). A lock makes the two exclusive.
 
+The end of a backlog: when the batch before was launched full (the worker was behind) and
+the worker has now read everything its partitions hold (``drained``, from the consumer's
+high-water marks), the pending batch is launched at the next tick rather than once it is
+``max_seconds`` old: its events are the newest there are, and nothing more is coming to
+fill it. In steady traffic batches are launched by age, not full, so this never adds
+inserts there.
+
 Pipelining: up to ``max_in_flight`` batches may be in flight (handed to the writer: the
 oldest inserted in the sink thread, the next one's columns built meanwhile in the columns
 thread) while the next one is gathered on the event loop. Launching a batch first waits
@@ -52,6 +59,7 @@ class Batcher:
         max_seconds: float,
         on_fatal: Callable[[BaseException], None],
         max_in_flight: int = 1,
+        drained: Callable[[], bool] | None = None,
     ) -> None:
         self._writer = writer
         self._guard = guard
@@ -71,6 +79,12 @@ class Batcher:
         self._inflight: deque[asyncio.Future[bool]] = deque()
         #: A batch was left unwritten: no later one may be written, acknowledged or marked.
         self._halted = False
+        #: Whether the worker has read all its partitions hold (see the module's text).
+        self._drained = drained
+        #: The batch launched last was full: the worker was behind, reading a backlog.
+        self._behind = False
+        #: Per partition, the offset after the last record gathered.
+        self._taken_next: dict[TP, int] = {}
 
     # --- called by the agent and timers (event loop) ------------------------------------
 
@@ -82,13 +96,16 @@ class Batcher:
             for event in events:
                 self._gather(event)
                 if self._pending.rows >= self._max_rows:
-                    await self._launch()
+                    await self._launch(full=True)
             if self._due():
                 await self._launch()
 
     async def tick(self) -> None:
-        """Launch the batch if it is old enough or a flush was requested (timer)."""
-        if self._pending.empty or not (self._due() or self._flush_requested):
+        """Launch the batch if it is old enough, a flush was requested, or it ends a
+        backlog the worker has now read (timer)."""
+        if self._pending.empty or not (
+            self._due() or self._flush_requested or self._backlog_read()
+        ):
             return
         if self._lock.locked():
             return  # the agent is in add(), which launches due batches itself
@@ -122,15 +139,23 @@ class Batcher:
         for tp in tps:
             self._marks.pop(tp, None)
             self._acked_next.pop(tp, None)
+            self._taken_next.pop(tp, None)
 
     def acked_next(self) -> Mapping[TP, int]:
         """Next offset to acknowledge, per partition seen (for the lag gauge)."""
         return dict(self._acked_next)
 
+    def taken_next(self) -> Mapping[TP, int]:
+        """The offset after the last record gathered, per partition seen."""
+        return self._taken_next
+
     # --- internals --------------------------------------------------------------------
 
     def _due(self) -> bool:
         return not self._pending.empty and self._pending.age() >= self._max_seconds
+
+    def _backlog_read(self) -> bool:
+        return self._behind and self._drained is not None and self._drained()
 
     async def _load_marks(self, tps: set[TP]) -> None:
         missing = [tp for tp in tps if tp not in self._marks]
@@ -162,6 +187,7 @@ class Batcher:
         else:
             parts = (Part(message.offset, round(message.timestamp * 1000), message.value),)
         batch.records += len(parts)
+        self._taken_next[tp] = parts[-1].offset + 1
         first = -1
         for offset, record_ms, value in parts:
             if offset < mark:
@@ -191,13 +217,15 @@ class Batcher:
         if batch.skipped:
             metrics.skipped.inc(batch.skipped)
 
-    async def _launch(self) -> bool:
+    async def _launch(self, *, full: bool = False) -> bool:
         """Start writing the pending batch, once fewer than ``max_in_flight`` are in flight.
 
-        Returns whether the batches waited for became durable.
+        ``full``: it holds ``max_rows`` events. Returns whether the batches waited for
+        became durable.
         """
         batch, self._pending = self._pending, PendingBatch()
         self._flush_requested = False
+        self._behind = full
         self._writer.prepare(batch)  # its columns, built while earlier batches are inserted
         previous_ok = await self._settle(keep=self._max_in_flight - 1)
         after = self._inflight[-1] if self._inflight else None

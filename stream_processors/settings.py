@@ -2,7 +2,8 @@
 
 Batch defaults follow ClickHouse's guidance — thousands of rows per insert and about one
 insert per second per worker: a batch is written when it holds ``worker_batch_max_rows``
-events or is ``worker_batch_max_seconds`` old, whichever comes first.
+events or is ``worker_batch_max_seconds`` old, whichever comes first — or, at the end of a
+backlog (the batch before went full), once the worker has read all its partitions hold.
 """
 
 from __future__ import annotations

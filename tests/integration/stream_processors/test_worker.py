@@ -78,6 +78,28 @@ def test_packed_and_single_records_arrive_exactly_once(
     assert read_all(conf, dlq_topic(topic)) == []
 
 
+def test_the_end_of_a_backlog_is_written_once_read_not_once_old(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> None:
+    # A backlog of 2.5 batches, and batches that would otherwise wait a minute for their
+    # age: the two full ones go at once, and the half one as soon as the worker has read
+    # every partition to its high-water mark (12 partitions, most of them empty).
+    lines = make_lines(2_500, seed=7)
+    produce(conf, topic, lines, per_record=250)
+    env = worker_env | {
+        "EVENTPIPE_WORKER_BATCH_MAX_ROWS": "1000",
+        "EVENTPIPE_WORKER_BATCH_MAX_SECONDS": "60",
+    }
+    with WorkerProcess(env) as worker:
+        wait_for_rows(ch_client, ch_database, 2_500, timeout=30)
+        assert worker.terminate() == 0
+    assert_exactly(ch_client, ch_database, lines)
+
+
 def test_malformed_lines_are_dead_lettered_with_reason_and_place(
     conf: dict[str, Any],
     topic: str,

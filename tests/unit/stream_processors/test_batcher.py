@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -48,6 +48,7 @@ def rig(
     sink: MemorySink | None = None,
     in_flight: int = 1,
     columns: ThreadPoolExecutor | None = None,
+    drained: Callable[[], bool] | None = None,
 ) -> Rig:
     sink, dead, offsets, metrics = (
         sink or MemorySink(),
@@ -63,7 +64,7 @@ def rig(
     batcher = Batcher(
         writer, InvalidRatioGuard(ratio, 100), metrics,
         max_rows=max_rows, max_seconds=max_seconds, on_fatal=fatal.append,
-        max_in_flight=in_flight,
+        max_in_flight=in_flight, drained=drained,
     )  # fmt: skip
     return Rig(batcher, sink, dead, offsets, metrics, fatal=fatal)
 
@@ -92,6 +93,45 @@ async def test_small_batch_waits_for_its_age(executor: ThreadPoolExecutor) -> No
     await r.batcher.tick()
     await r.batcher.written()
     assert len(r.sink.rows) == 1 and r.stream.acked == taken
+
+
+async def test_the_batch_ending_a_backlog_is_written_once_the_backlog_is_read(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # Behind (a full batch just went) and nothing left to read: the rest of the backlog is
+    # written at the next tick, not once it is max_seconds old.
+    read_all = False
+    r = rig(executor, max_rows=2, max_seconds=60, drained=lambda: read_all)
+    taken = events("t", 0, [line(), line(), line()])
+    await r.batcher.add(r.stream, taken)
+    await r.batcher.written()
+    assert len(r.sink.rows) == 2
+    await r.batcher.tick()  # still reading
+    await r.batcher.written()
+    assert len(r.sink.rows) == 2
+    read_all = True
+    await r.batcher.tick()
+    await r.batcher.written()
+    assert len(r.sink.rows) == 3 and r.stream.acked == taken
+    assert r.batcher.taken_next() == {("t", 0): 3}
+
+
+async def test_steady_traffic_is_written_by_age_even_when_all_is_read(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # No full batch before: the worker keeps up, and its batches wait for their age (one
+    # insert per max_seconds), however often it has read everything.
+    r = rig(executor, max_rows=100, max_seconds=60, drained=lambda: True)
+    await r.batcher.add(r.stream, events("t", 0, [line()]))
+    await r.batcher.tick()
+    await r.batcher.written()
+    assert r.sink.rows == []
+    r.batcher.request_flush()
+    await r.batcher.tick()  # an age or flush launch ends being behind, too
+    await r.batcher.add(r.stream, events("t", 0, [line()], start=1))
+    await r.batcher.tick()
+    await r.batcher.written()
+    assert len(r.sink.rows) == 1
 
 
 async def test_requested_flush_happens_at_the_next_tick(executor: ThreadPoolExecutor) -> None:
