@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
+from clickhouse_driver import Client
 
 from tests.support.names import unique
+from tests.support.pipeline import make_lines, produce
 from tests.support.services import Endpoints
 
 
@@ -27,3 +29,37 @@ def worker_env(endpoints: Endpoints, ch_database: str, topic: str) -> dict[str, 
 @pytest.fixture
 def conf(kafka_conf: dict[str, Any]) -> dict[str, Any]:
     return kafka_conf
+
+
+class Pipeline(NamedTuple):
+    """What a worker test works with: the broker's settings, its topic, the ClickHouse
+    client and database, and the worker's settings (one fixture for the five)."""
+
+    conf: dict[str, Any]
+    topic: str
+    ch_client: Client
+    ch_database: str
+    worker_env: dict[str, str]
+
+    def backlog(
+        self, n: int, *, seed: int, per_record: int, components: int = 6
+    ) -> list[tuple[str, bytes]]:
+        """``n`` valid events (``make_lines``), published ``per_record`` to a record."""
+        lines = make_lines(n, seed=seed, components=components)
+        produce(self.conf, self.topic, lines, per_record=per_record)
+        return lines
+
+    def settings(self, **overrides: object) -> dict[str, str]:
+        """The worker's settings with ``name=value`` ones replaced (``EVENTPIPE_NAME``)."""
+        return self.worker_env | {f"EVENTPIPE_{k.upper()}": str(v) for k, v in overrides.items()}
+
+
+@pytest.fixture
+def pipeline(
+    conf: dict[str, Any],
+    topic: str,
+    ch_client: Client,
+    ch_database: str,
+    worker_env: dict[str, str],
+) -> Pipeline:
+    return Pipeline(conf, topic, ch_client, ch_database, worker_env)

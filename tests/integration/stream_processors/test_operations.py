@@ -6,8 +6,7 @@ import time
 import urllib.request
 from typing import Any
 
-from clickhouse_driver import Client
-
+from tests.integration.stream_processors.conftest import Pipeline
 from tests.support.names import unique
 from tests.support.pipeline import WorkerProcess, make_lines, produce, wait_for_rows
 from tests.support.private_clickhouse import free_port
@@ -34,13 +33,8 @@ def test_guard_stops_the_worker_on_a_bad_deploy(
     assert "were invalid" in trips[0]
 
 
-def test_metrics_endpoint_reports_the_pipeline(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
+def test_metrics_endpoint_reports_the_pipeline(pipeline: Pipeline) -> None:
+    conf, topic, ch_client, ch_database, worker_env = pipeline
     lines = make_lines(2_000, seed=8)
     produce(conf, topic, [*lines, ("svc-0", b"{broken")], per_record=100)
     port = free_port()
@@ -97,19 +91,10 @@ def test_unreachable_clickhouse_is_a_clear_startup_error(worker_env: dict[str, s
     assert "Traceback" not in worker.log()
 
 
-def test_sigterm_stops_cleanly_with_everything_written(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
-    lines = make_lines(500, seed=9)
-    produce(conf, topic, lines, per_record=10)
-    env = worker_env | {
-        "EVENTPIPE_WORKER_BATCH_MAX_SECONDS": "30",
-        "EVENTPIPE_WORKER_BATCH_MAX_ROWS": "100000",
-    }
+def test_sigterm_stops_cleanly_with_everything_written(pipeline: Pipeline) -> None:
+    ch_client, ch_database = pipeline.ch_client, pipeline.ch_database
+    pipeline.backlog(500, seed=9, per_record=10)
+    env = pipeline.settings(worker_batch_max_seconds=30, worker_batch_max_rows=100_000)
     with WorkerProcess(env) as worker:
         worker.wait_assigned()
         time.sleep(3)  # the batch is gathered but not old enough to be written

@@ -31,6 +31,7 @@ from events.topics import (
     H_TRUNCATED,
     dlq_topic,
 )
+from tests.integration.stream_processors.conftest import Pipeline
 from tests.support.kafka import read_all, wait_for_records
 from tests.support.pipeline import (
     WorkerProcess,
@@ -60,13 +61,8 @@ def where_from(letter: Message) -> tuple[int, int, int]:
     return int(headers[H_PARTITION]), int(headers[H_OFFSET]), int(headers[H_LINE])
 
 
-def test_packed_and_single_records_arrive_exactly_once(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
+def test_packed_and_single_records_arrive_exactly_once(pipeline: Pipeline) -> None:
+    conf, topic, ch_client, ch_database, worker_env = pipeline
     packed, single = make_lines(6_000, seed=1), make_lines(1_500, seed=2)
     produce(conf, topic, packed, per_record=250)
     produce(conf, topic, single, per_record=1)
@@ -78,35 +74,21 @@ def test_packed_and_single_records_arrive_exactly_once(
     assert read_all(conf, dlq_topic(topic)) == []
 
 
-def test_the_end_of_a_backlog_is_written_once_read_not_once_old(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
+def test_the_end_of_a_backlog_is_written_once_read_not_once_old(pipeline: Pipeline) -> None:
+    ch_client, ch_database = pipeline.ch_client, pipeline.ch_database
     # A backlog of 2.5 batches, and batches that would otherwise wait a minute for their
     # age: the two full ones go at once, and the half one as soon as the worker has read
     # every partition to its high-water mark (12 partitions, most of them empty).
-    lines = make_lines(2_500, seed=7)
-    produce(conf, topic, lines, per_record=250)
-    env = worker_env | {
-        "EVENTPIPE_WORKER_BATCH_MAX_ROWS": "1000",
-        "EVENTPIPE_WORKER_BATCH_MAX_SECONDS": "60",
-    }
+    lines = pipeline.backlog(2_500, seed=7, per_record=250)
+    env = pipeline.settings(worker_batch_max_rows=1000, worker_batch_max_seconds=60)
     with WorkerProcess(env) as worker:
         wait_for_rows(ch_client, ch_database, 2_500, timeout=30)
         assert worker.terminate() == 0
     assert_exactly(ch_client, ch_database, lines)
 
 
-def test_malformed_lines_are_dead_lettered_with_reason_and_place(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
+def test_malformed_lines_are_dead_lettered_with_reason_and_place(pipeline: Pipeline) -> None:
+    conf, topic, ch_client, ch_database, worker_env = pipeline
     good = make_lines(3_800, seed=3, components=1)
     bad_kinds = [
         (b'{"component": "svc-0", "message": "x"', "bad_json", ""),
@@ -142,13 +124,8 @@ def test_malformed_lines_are_dead_lettered_with_reason_and_place(
     assert all(dict(m.headers())["eventpipe.source.topic"].decode() == topic for m in letters)
 
 
-def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
+def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(pipeline: Pipeline) -> None:
+    conf, topic, ch_client, ch_database, worker_env = pipeline
     # Each of these once stopped a worker for good: the batch failed after decoding and
     # failed again after every restart. Now they are stored, or dead-lettered with a reason.
     good = make_lines(300, seed=5, components=1)
@@ -199,12 +176,9 @@ def test_lines_at_the_edges_of_the_contract_never_stall_the_worker(
 
 
 def test_a_dead_letter_topic_refusing_a_letters_size_never_stalls_the_worker(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
+    pipeline: Pipeline,
 ) -> None:
+    conf, topic, ch_client, ch_database, worker_env = pipeline
     # A dead-letter topic whose max.message.bytes is under a letter (or under a batch of
     # small letters) refused it for good: the worker retried the same letters forever and
     # stored nothing more. Now each refused letter goes alone, then without its line.
@@ -248,16 +222,10 @@ def _set_topic_config(conf: dict[str, Any], topic: str, name: str, value: str) -
         future.result(timeout=30)
 
 
-def test_killed_worker_loses_nothing_and_doubles_nothing(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
-    lines = make_lines(40_000, seed=4)
-    produce(conf, topic, lines, per_record=100)
-    env = worker_env | {"EVENTPIPE_WORKER_BATCH_MAX_ROWS": "1000"}
+def test_killed_worker_loses_nothing_and_doubles_nothing(pipeline: Pipeline) -> None:
+    ch_client, ch_database = pipeline.ch_client, pipeline.ch_database
+    lines = pipeline.backlog(40_000, seed=4, per_record=100)
+    env = pipeline.settings(worker_batch_max_rows=1000)
     first = WorkerProcess(env).start()
     try:
         wait_for_rows(ch_client, ch_database, 8_000)
@@ -271,13 +239,8 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(
     assert_exactly(ch_client, ch_database, lines)
 
 
-def test_partitions_move_between_workers_without_loss(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
+def test_partitions_move_between_workers_without_loss(pipeline: Pipeline) -> None:
+    conf, topic, ch_client, ch_database, worker_env = pipeline
     lines = make_lines(30_000, seed=5, components=12)
     chunks = [lines[i : i + 3_000] for i in range(0, len(lines), 3_000)]
 
@@ -318,13 +281,8 @@ def committed_offsets(conf: dict[str, Any], group: str, topic: str) -> dict[int,
     return {tp.partition: tp.offset for tp in got if tp.offset >= 0}
 
 
-def test_one_event_records_in_runs_commit_only_what_is_stored(
-    conf: dict[str, Any],
-    topic: str,
-    ch_client: Client,
-    ch_database: str,
-    worker_env: dict[str, str],
-) -> None:
+def test_one_event_records_in_runs_commit_only_what_is_stored(pipeline: Pipeline) -> None:
+    conf, topic, ch_client, ch_database, worker_env = pipeline
     # One event per record: the worker delivers runs of consecutive records to Faust as one
     # message each (stream_processors.consumer). A commit must never pass a record that is
     # not stored, and a killed worker's successor must store every record exactly once.
