@@ -9,7 +9,9 @@ loops). On the worker's insert path that was ~2 µs of its ~13 µs of CPU per ev
 :class:`InsertClient` is the driver's ``Client`` with one change: a columnar insert
 (``execute(..., columnar=True)``) is sent as one Native block whose columns of those types
 are encoded with ``array``, ``bytes`` and ``itertools`` over whole columns, into the same
-bytes the driver would write (unit tests compare them type by type, edge cases included).
+bytes the driver would write (unit tests compare them type by type, edge cases included);
+items they do not take (ids as text, enum values as numbers) go to the driver's column,
+which converts them or names what is wrong, as before.
 ``String`` columns are written by the driver's own string loop, less the column objects,
 and a column of empty strings (an optional field no event of the batch has) as one run of
 zero lengths. Every other column type — integers, ``LowCardinality`` on modern servers —
@@ -49,12 +51,31 @@ _ENUM8: Final = re.compile(r"^Enum8\((.*)\)$", re.DOTALL)
 _ENUM_ITEM: Final = re.compile(r"'((?:[^'\\]|\\.)*)'\s*=\s*(-?\d+)")
 
 
-def _uuid(items: Sequence[Any], buf: Any) -> None:
+class _NotFast(Exception):
+    """Items the fast encoder does not take (ids as text, enum values as numbers, ...): the
+    driver's column converts them, or names what is wrong, as it always did."""
+
+
+def _whole(encode_items: Callable[[Sequence[Any]], bytes]) -> Encoder:
+    """An encoder that builds the whole column before writing any of it."""
+
+    def encode(items: Sequence[Any], buf: Any) -> None:
+        try:
+            data = encode_items(items)
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
+            raise _NotFast from exc
+        buf.write(data)
+
+    return encode
+
+
+@_whole
+def _uuid(items: Sequence[Any]) -> bytes:
     # A UUID is two UInt64, the high half first. ``UUID.bytes`` is both halves big-endian:
     # swapping each 8-byte word makes them little-endian in place.
     words = array("Q", b"".join([item.bytes for item in items]))
     words.byteswap()
-    buf.write(words.tobytes())
+    return words.tobytes()
 
 
 @lru_cache(maxsize=8)
@@ -79,11 +100,11 @@ def _string_array(encoding: str) -> Encoder:
 
 
 def _nullable(typecode: str, null: float) -> Encoder:
-    def encode(items: Sequence[Any], buf: Any) -> None:
-        buf.write(bytes([item is None for item in items]))
-        buf.write(array(typecode, [null if item is None else item for item in items]).tobytes())
+    def encode(items: Sequence[Any]) -> bytes:
+        nulls = bytes([item is None for item in items])
+        return nulls + array(typecode, [null if item is None else item for item in items]).tobytes()
 
-    return encode
+    return _whole(encode)
 
 
 @lru_cache(maxsize=64)
@@ -92,13 +113,10 @@ def _enum8(spec: str) -> Encoder:
     assert body is not None
     codes = {re.sub(r"\\(.)", r"\1", name): int(code) for name, code in _ENUM_ITEM.findall(body[1])}
 
-    def encode(items: Sequence[str], buf: Any) -> None:
-        try:
-            buf.write(array("b", map(codes.__getitem__, items)).tobytes())
-        except KeyError as exc:
-            raise ValueError(f"{exc.args[0]!r} is not a value of {spec}") from None
+    def encode(items: Sequence[str]) -> bytes:
+        return array("b", map(codes.__getitem__, items)).tobytes()
 
-    return encode
+    return _whole(encode)
 
 
 _NULLABLE: Final[dict[str, Encoder]] = {
@@ -181,14 +199,13 @@ class InsertClient(Client):  # type: ignore[misc]  # clickhouse-driver has no ty
             if revision >= defines.DBMS_MIN_REVISION_WITH_CUSTOM_SERIALIZATION:
                 write_binary_uint8(0, buf)  # dense, as the driver always writes
             encode = column_encoder(spec, context.client_settings)
-            if encode is None:
-                # A copy: the driver's columns convert items in place, and a retried batch
-                # sends the same lists again.
-                write_column(context, name, spec, list(items), buf)
-            else:
+            if encode is not None:
                 try:
                     encode(items, buf)
-                except (ValueError, TypeError, OverflowError) as exc:
-                    exc.add_note(f"in column {name} ({spec})")
-                    raise
+                    continue
+                except _NotFast:
+                    pass  # nothing of the column was written
+            # A copy: the driver's columns convert items in place, and a retried batch
+            # sends the same lists again.
+            write_column(context, name, spec, list(items), buf)
         stream.finalize()
