@@ -22,7 +22,7 @@ from confluent_kafka import Producer
 from bench.contenders import BareConsumers, Contender, Workers
 from bench.dataset import COMPONENTS
 from bench.harness import RESULTS_PATH, BenchContext, Result, benchmark
-from bench.ingest_e2e import fresh_database
+from bench.ingest_e2e import drop_database, fresh_database, wait_quiet
 from eventpipe.kafka import PARTITIONER, TopicSpec, ensure_topics
 from events.codec import pack_lines
 
@@ -107,6 +107,7 @@ def _p99(ctx: BenchContext, contender: Contender, rate: float, seconds: float, t
         [TopicSpec(topic, 12), TopicSpec(topic + ".dlq", 3)],
     )
     database = fresh_database(client, f"bench_fresh_{tag}")
+    wait_quiet(client)
     contender.start(
         bootstrap=ctx.kafka_bootstrap, clickhouse_url=ctx.clickhouse_url, topic=topic,
         database=database, group=f"bench-fresh-{tag}-{time.time_ns()}",
@@ -127,6 +128,7 @@ def _p99(ctx: BenchContext, contender: Contender, rate: float, seconds: float, t
         poller.join()
         contender.stop()
     rows = client.execute(f"SELECT ingested_ms, ts_ms FROM `{database}`.events")
+    drop_database(client, database)  # no merge of its rows while the next one is measured
     client.disconnect()
     lags = sorted(poller.seen[int(batch)] - int(ts) for batch, ts in rows)
     p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]

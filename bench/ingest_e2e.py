@@ -24,16 +24,40 @@ from eventpipe.kafka import TopicSpec, ensure_topics
 from storage.client import capabilities
 from storage.migrations import MigrationOptions, migrate
 
-__all__ = ["fresh_database", "measure_rate", "run_ingest", "run_single"]
+__all__ = [
+    "drop_database",
+    "fresh_database",
+    "measure_rate",
+    "run_ingest",
+    "run_single",
+    "wait_quiet",
+]
 
 FULL_N = 1_000_000
 SMOKE_N = 3_000
 
 
 def fresh_database(client: Client, name: str) -> str:
-    client.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    drop_database(client, name)
     migrate(client, capabilities(client), MigrationOptions(name))
     return name
+
+
+def drop_database(client: Client, name: str) -> None:
+    client.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def wait_quiet(client: Client, timeout: float = 60.0) -> None:
+    """Wait until the server runs no merge, at most ``timeout`` seconds.
+
+    Each contender is measured on a quiet server: a contender's million fresh rows are
+    merged in the background for a while, and the next one would pay for those merges.
+    """
+    deadline = time.monotonic() + timeout
+    while client.execute("SELECT count() FROM system.merges")[0][0]:
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.2)
 
 
 def wait_for_rows(
@@ -54,7 +78,7 @@ def wait_for_rows(
             if count and first is None:
                 first = (time.monotonic(), count)
             progress.update(task, completed=count)
-            time.sleep(0.5)
+            time.sleep(0.1)  # the window's ends are known to within this
     assert first is not None
     return first[0], time.monotonic(), first[1]
 
@@ -62,8 +86,13 @@ def wait_for_rows(
 def measure_rate(
     ctx: BenchContext, contender: Contender, topic: str, n: int, client: Client, tag: str
 ) -> float:
-    """Events/s of ``contender`` over the steady window."""
+    """Events/s of ``contender`` over the steady window.
+
+    Its database is dropped afterwards, so that no merge of its rows runs while the next
+    contender is measured, and the run starts once the server is quiet.
+    """
     database = fresh_database(client, f"bench_{tag}")
+    wait_quiet(client)
     t_start = time.monotonic()
     contender.start(
         bootstrap=ctx.kafka_bootstrap, clickhouse_url=ctx.clickhouse_url, topic=topic,
@@ -77,6 +106,7 @@ def measure_rate(
         )  # fmt: skip
     finally:
         contender.stop()
+        drop_database(client, database)
     # A run done before the group settled has no steady window: time it from the start.
     steady = at_first < n
     rate = (n - at_first) / max(t_all - t_first, 1e-3) if steady else n / (t_all - t_start)
