@@ -22,7 +22,7 @@ from confluent_kafka import Producer
 from bench.contenders import BareConsumers, Contender, Workers
 from bench.dataset import COMPONENTS
 from bench.harness import RESULTS_PATH, BenchContext, Result, benchmark
-from bench.ingest_e2e import drop_database, fresh_database, wait_quiet
+from bench.ingest_e2e import drop_database, fresh_database
 from eventpipe.kafka import PARTITIONER, TopicSpec, ensure_topics
 from events.codec import pack_lines
 
@@ -107,7 +107,6 @@ def _p99(ctx: BenchContext, contender: Contender, rate: float, seconds: float, t
         [TopicSpec(topic, 12), TopicSpec(topic + ".dlq", 3)],
     )
     database = fresh_database(client, f"bench_fresh_{tag}")
-    wait_quiet(client)
     contender.start(
         bootstrap=ctx.kafka_bootstrap, clickhouse_url=ctx.clickhouse_url, topic=topic,
         database=database, group=f"bench-fresh-{tag}-{time.time_ns()}",

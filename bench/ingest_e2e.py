@@ -38,8 +38,10 @@ SMOKE_N = 3_000
 
 
 def fresh_database(client: Client, name: str) -> str:
+    """A new, migrated database, once the server runs no merge (:func:`wait_quiet`)."""
     drop_database(client, name)
     migrate(client, capabilities(client), MigrationOptions(name))
+    wait_quiet(client)
     return name
 
 
@@ -92,7 +94,6 @@ def measure_rate(
     contender is measured, and the run starts once the server is quiet.
     """
     database = fresh_database(client, f"bench_{tag}")
-    wait_quiet(client)
     t_start = time.monotonic()
     contender.start(
         bootstrap=ctx.kafka_bootstrap, clickhouse_url=ctx.clickhouse_url, topic=topic,

@@ -252,18 +252,24 @@ def _wire(app: SinkApp, settings: WorkerSettings, metrics: WorkerMetrics) -> Non
             return self.json({"status": "ok"})
 
 
-def _lag(app: SinkApp, batcher: Batcher) -> dict[tuple[str, int], int]:
+def _highwaters(app: SinkApp) -> dict[tuple[str, int], int | None] | None:
+    """Each assigned partition's high-water mark from the last fetch (None before one);
+    None before the consumer has started."""
+    consumer = app.consumer
     try:
-        assignment = app.consumer.assignment()
+        assignment = consumer.assignment()
     except Exception:  # not started yet
-        return {}
+        return None
+    return {(tp.topic, tp.partition): consumer.highwater(tp) for tp in assignment}
+
+
+def _lag(app: SinkApp, batcher: Batcher) -> dict[tuple[str, int], int]:
     acked = batcher.acked_next()
-    out: dict[tuple[str, int], int] = {}
-    for tp in assignment:
-        high = app.consumer.highwater(tp)
-        if high is not None:
-            out[(tp.topic, tp.partition)] = max(0, high - acked.get((tp.topic, tp.partition), 0))
-    return out
+    return {
+        tp: max(0, high - acked.get(tp, 0))
+        for tp, high in (_highwaters(app) or {}).items()
+        if high is not None
+    }
 
 
 def _drained(app: SinkApp, batcher: Batcher) -> bool:
@@ -274,18 +280,17 @@ def _drained(app: SinkApp, batcher: Batcher) -> bool:
     partition nothing was gathered from, has reached the high-water mark the broker gave
     with the last fetch. No mark yet: not drained.
     """
-    consumer = app.consumer
-    try:
-        assignment = consumer.assignment()
-    except Exception:  # not started yet
+    highs = _highwaters(app)
+    if highs is None:
         return False
     taken = batcher.taken_next()
-    read: Any = getattr(consumer, "_read_offset", {})  # Faust's defaultdict: .get() adds nothing
-    for tp in assignment:
-        high = consumer.highwater(tp)
+    # Faust's defaultdict, keyed by its TP (a named tuple: plain tuples find it); .get()
+    # adds nothing.
+    read: Any = getattr(app.consumer, "_read_offset", {})
+    for tp, high in highs.items():
         if high is None:
             return False
-        at = taken.get((tp.topic, tp.partition))
+        at = taken.get(tp)
         if at is None:
             last = read.get(tp)
             at = 0 if last is None else last + 1

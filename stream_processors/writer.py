@@ -94,7 +94,9 @@ class BatchWriter:
                 on_retry=self._on_retry("insert"),
                 deadline=deadline,
             )
-            self._observe_insert(batch, time.monotonic() - (batch.insert_started or 0.0))
+            started = batch.insert_started
+            assert started is not None  # set by _insert before any write it confirmed
+            self._observe_insert(batch, time.monotonic() - started)
         await self._save_marks(batch)
 
     async def load_marks(
