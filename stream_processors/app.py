@@ -53,6 +53,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from eventpipe.logs import get_logger
 from events.errors import InvalidRatioExceeded
 from events.topics import dlq_topic
+from stream_processors.assignor import BacklogAssignor, read_backlog
 from stream_processors.batcher import Batcher
 from stream_processors.consumer import FastTransport
 from stream_processors.deadletters import DeadLetters, KafkaDeadLetters
@@ -171,7 +172,14 @@ def create_app(
         web_bind=settings.worker_web_host,
         web_host=settings.worker_web_host,
         stream_wait_empty=True,
+        PartitionAssignor=BacklogAssignor,
     )
+    if settings.worker_assign_by_backlog:
+        conf, group = settings.librdkafka_security(), settings.worker_group
+        timeout = settings.worker_assign_backlog_timeout_seconds
+        assignor = app.assignor
+        assert isinstance(assignor, BacklogAssignor)  # the PartitionAssignor given above
+        assignor.backlog_of = lambda topics: read_backlog(conf, group, topics, timeout)
     metrics = metrics or WorkerMetrics()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventpipe-sink")
     on_clickhouse = sink is None  # the roll-up timer runs only beside the real sink

@@ -102,6 +102,22 @@ class WorkerSettings(KafkaConnection, ClickHouseConnection, LogSettings):
         ge=100,
         description="Events in the invalid-ratio guard's sliding window.",
     )
+    worker_assign_by_backlog: bool = Field(
+        default=True,
+        description="When a rebalance finds a backlog, the group leader hands the topic's "
+        "partitions out by backlog (end offset minus committed offset) rather than by count, "
+        "so a catch-up is shared evenly even though keys (components) load partitions "
+        "unevenly. Only when the busiest worker's share falls by 10% or more; otherwise the "
+        "usual sticky, count-balanced assignment stands. See stream_processors.assignor.",
+    )
+    worker_assign_backlog_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        description="How long the group leader may spend reading the backlog when it assigns "
+        "partitions (it blocks the leader's event loop meanwhile); past it, partitions are "
+        "assigned by count.",
+    )
     worker_web_port: int = Field(
         default=6066,
         ge=0,
