@@ -3,8 +3,7 @@
 Events are keyed by component, so a topic's partitions carry very different loads: the
 benchmark's 12 components land in 8 of 12 partitions, and Faust's assignor (like Kafka's
 own) gives each worker an equal *number* of partitions — with two workers, 7/12 of the
-events to one and 5/12 to the other, and the first then works alone for the last part of a
-catch-up. When a rebalance finds a backlog (a catch-up after an outage, a worker added to
+events to one and 5/12 to the other, which then idles for the last third of a catch-up. When a rebalance finds a backlog (a catch-up after an outage, a worker added to
 work one off), :class:`BacklogAssignor` hands the source topics' partitions out by their
 backlog instead: largest first, each to the member with the least so far (the greedy
 longest-processing-time rule; within 4/3 of the best split), a partition staying with its
@@ -13,7 +12,8 @@ current owner on a tie.
 It only steps in when that pays: the backlog totals at least :data:`MIN_BACKLOG_RECORDS`
 records and the busiest member's share falls by at least :data:`MIN_GAIN`; otherwise
 Faust's sticky, count-balanced assignment stands, so a steady group is not reshuffled.
-Changelog topics of tables are left to Faust.
+Changelog topics of tables are left to Faust. The members of a group all read the same
+topics (one ``EVENTPIPE_TOPIC`` per group), so any partition may go to any member.
 
 The backlog of a partition is its end offset minus the group's committed offset (records,
 not events: a record holds one or many events). The group leader reads them when it
