@@ -3,9 +3,10 @@
 Events are keyed by component, so a topic's partitions carry very different loads: the
 benchmark's 12 components land in 8 of 12 partitions, and Faust's assignor (like Kafka's
 own) gives each worker an equal *number* of partitions — with two workers, 7/12 of the
-events to one and 5/12 to the other, which then idles for the last third of a catch-up. When a rebalance finds a backlog (a catch-up after an outage, a worker added to
-work one off), :class:`BacklogAssignor` hands the source topics' partitions out by their
-backlog instead: largest first, each to the member with the least so far (the greedy
+events to one and 5/12 to the other, which then idles for the last third of a catch-up.
+When a rebalance finds a backlog (a catch-up after an outage, a worker added to work one
+off), :class:`BacklogAssignor` hands the source topics' partitions out by their backlog
+instead: largest first, each to the member with the least so far (the greedy
 longest-processing-time rule; within 4/3 of the best split), a partition staying with its
 current owner on a tie.
 
