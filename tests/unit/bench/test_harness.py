@@ -58,3 +58,13 @@ def test_freshness_runs_at_half_the_rate_measured_in_the_same_run() -> None:
     assert bench.freshness._target_rate(ctx) == 30_500.0
     freshness = harness.registry()["freshness_p99"]
     assert "ingest_e2e_2w" in freshness.after
+
+
+def test_the_steady_rate_is_taken_between_half_and_nine_tenths_of_the_rows() -> None:
+    from bench.ingest_e2e import steady_rate
+
+    samples = [(0.0, 100), (1.0, 400), (2.0, 500), (3.0, 700), (4.0, 900), (5.0, 1_000)]
+    assert steady_rate(samples, 1_000) == (900 - 500) / (4.0 - 2.0)
+    assert steady_rate(samples[2:], 1_000) is None  # the first sample is at half already
+    assert steady_rate(samples[:4], 1_000) is None  # never at nine tenths
+    assert steady_rate([], 1_000) is None
