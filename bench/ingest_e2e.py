@@ -83,11 +83,10 @@ def steady_rate(samples: Sequence[tuple[float, int]], n: int) -> float | None:
 
 def wait_for_rows(
     client: Client, database: str, n: int, *, timeout: float, alive: Callable[[], bool], label: str
-) -> tuple[float, float, int, list[tuple[float, int]]]:
-    """Poll until ``n`` rows are readable; return (t_first_rows, t_all, rows_at_first,
-    every (time, rows) sample)."""
+) -> list[tuple[float, int]]:
+    """Poll until ``n`` rows are readable; return every ``(time, rows)`` sample (the last
+    one has all ``n``)."""
     start = time.monotonic()
-    first: tuple[float, int] | None = None
     samples: list[tuple[float, int]] = []
     count = 0
     with Progress(transient=True) as progress:
@@ -99,12 +98,9 @@ def wait_for_rows(
                 raise RuntimeError(f"{label}: a process exited early")
             count = client.execute(f"SELECT count() FROM `{database}`.events")[0][0]
             samples.append((time.monotonic(), count))
-            if count and first is None:
-                first = (time.monotonic(), count)
             progress.update(task, completed=count)
             time.sleep(0.1)  # the window's ends are known to within this
-    assert first is not None
-    return first[0], time.monotonic(), first[1], samples
+    return samples
 
 
 def measure_rate(
@@ -123,13 +119,15 @@ def measure_rate(
     )  # fmt: skip
     try:
         contender.wait_stable(partitions=12)  # measure steady work, not group joins
-        t_first, t_all, at_first, samples = wait_for_rows(
+        samples = wait_for_rows(
             client, database, n, timeout=max(120.0, n / 2_000), alive=contender.alive,
             label=f"{contender.name} x{contender.processes}",
         )  # fmt: skip
     finally:
         contender.stop()
         drop_database(client, database)
+    t_first, at_first = next(sample for sample in samples if sample[1])
+    t_all = samples[-1][0]
     # A run done before the group settled has no steady window: time it from the start.
     steady = at_first < n
     from_start = n / max(t_all - t_start, 1e-3)

@@ -16,13 +16,13 @@ Faust's sticky, count-balanced assignment stands, so a steady group is not reshu
 Changelog topics of tables are left to Faust. The members of a group all read the same
 topics (one ``EVENTPIPE_TOPIC`` per group), so any partition may go to any member.
 
-The backlog of a partition is its end offset minus the group's committed offset (records,
-not events: a record holds one or many events). The group leader reads them when it
-assigns, with three requests of a short-lived admin client, whatever the partition count;
-this blocks the leader's event loop meanwhile (~70 ms here, most of it the client's start;
-each request at most ``worker_assign_backlog_timeout_seconds``). Any failure there falls
-back to Faust's assignment: balancing is an optimisation, never a reason to fail a
-rebalance.
+The backlog of a partition is its lag: end offset minus the group's committed offset
+(records, not events: a record holds one or many events), read as ``eventpipe lag`` reads
+it (:func:`eventpipe.ops.lag.measure_lag`; nothing joins the group). The group leader reads
+it when it assigns; this blocks the leader's event loop meanwhile (~70 ms here, most of it
+the clients' start; each request at most ``worker_assign_backlog_timeout_seconds``). Any
+failure there falls back to Faust's assignment: balancing is an optimisation, never a
+reason to fail a rebalance.
 """
 
 from __future__ import annotations
@@ -30,12 +30,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Final
 
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 from faust.assignor import PartitionAssignor
 
-from eventpipe.kafka import admin_client
 from eventpipe.logs import get_logger
+from eventpipe.ops.lag import measure_lag
 
 __all__ = [
     "MIN_BACKLOG_RECORDS",
@@ -52,8 +50,6 @@ TP = tuple[str, int]
 MIN_BACKLOG_RECORDS: Final = 100
 #: The busiest member's backlog must fall by at least this fraction for a reassignment.
 MIN_GAIN: Final = 0.10
-_LATEST: Final[Any] = OffsetSpec.latest()  # type: ignore[no-untyped-call]
-_EARLIEST: Final[Any] = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 
 
 def balance_by_backlog(
@@ -104,30 +100,14 @@ def balance_by_backlog(
 def read_backlog(
     conf: Mapping[str, Any], group: str, topics: Iterable[str], timeout: float
 ) -> dict[TP, int]:
-    """Each partition's end offset minus ``group``'s committed offset (the start of the
-    partition when nothing is committed). Three requests in all, whatever the partition
-    count; blocking; raises on any failure."""
-    admin = admin_client(conf)
-    metadata = admin.list_topics(timeout=timeout)
-    wanted = [
-        TopicPartition(topic, partition)
+    """Each partition's lag for ``group`` (:func:`eventpipe.ops.lag.measure_lag`, what
+    ``eventpipe lag`` shows), never below zero. Blocking; raises on any failure."""
+    return {
+        (report.topic, row.partition): max(0, row.lag)
         for topic in sorted(set(topics))
-        for partition in sorted(metadata.topics[topic].partitions)
-    ]
-    ends = admin.list_offsets(dict.fromkeys(wanted, _LATEST), request_timeout=timeout)
-    starts = admin.list_offsets(dict.fromkeys(wanted, _EARLIEST), request_timeout=timeout)
-    (committed,) = admin.list_consumer_group_offsets(
-        [ConsumerGroupTopicPartitions(group, wanted)], request_timeout=timeout
-    ).values()
-    backlog: dict[TP, int] = {}
-    for tp in committed.result(timeout).topic_partitions:
-        if tp.error is not None:
-            raise RuntimeError(f"{tp.topic}[{tp.partition}]: {tp.error}")
-        key = TopicPartition(tp.topic, tp.partition)
-        low = starts[key].result(timeout).offset
-        high = ends[key].result(timeout).offset
-        backlog[(tp.topic, tp.partition)] = max(0, high - max(tp.offset, low))
-    return backlog
+        for report in measure_lag(conf, topic, [group], timeout=timeout)
+        for row in report.partitions
+    }
 
 
 class BacklogAssignor(PartitionAssignor):
